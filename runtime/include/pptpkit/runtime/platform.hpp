@@ -1,0 +1,141 @@
+// pptpkit/runtime/platform.hpp — everything the runtime needs from an operating system, and nothing more.
+//
+// The runtime (plugin loading, wiring control -> GRE -> PPP -> IP, sessions, hooks) is platform-free: it
+// reaches sockets, tun devices, the poller, the clock and randomness only through this interface.
+// host-linux (epoll, TUN, raw GRE), host-bsd (kqueue, tun(4), raw GRE or divert) and the simulated
+// platform of the tests (virtual time, seeded network) implement it.
+//
+// Conventions
+//  - Every I/O call is non-blocking. Readiness comes from wait(); a call that cannot proceed returns
+//    io_status::would_block.
+//  - Addresses are IPv4 in host byte order (PPTP runs over IPv4, RFC 2637 §1).
+//  - Packets: receive functions allocate from the runtime's pool and append to `out`; send/write
+//    functions take every packet of `in` (sent or dropped, they are freed to their pool) and leave it
+//    empty. A platform never copies payload between the pool buffer and the kernel except the kernel's
+//    own copy.
+//  - Errors that the runtime should report carry text in `error` (e.g. "bind 0.0.0.0:1723: Address
+//    already in use").
+// Threading: one thread drives a platform and the runtime on it.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pptpkit/core/batch.hpp"
+#include "pptpkit/core/pool.hpp"
+
+namespace pptpkit::runtime {
+
+using handle = std::int32_t;  // platform-defined (a file descriptor on POSIX hosts)
+inline constexpr handle invalid_handle = -1;
+
+struct endpoint {
+  std::uint32_t address = 0;  // IPv4, host order
+  std::uint16_t port = 0;
+  friend bool operator==(const endpoint&, const endpoint&) = default;
+};
+
+enum class io_status { ok, would_block, closed, error };
+
+struct io_result {
+  io_status status = io_status::ok;
+  std::uint32_t bytes = 0;  // transferred, when ok
+  std::string error;        // when error
+};
+
+struct readiness {
+  handle h = invalid_handle;
+  bool readable = false;
+  bool writable = false;
+  bool failed = false;  // error or hang-up condition
+};
+
+// Signals a host delivers to the runtime (platform-neutral).
+enum signal_flags : std::uint32_t {
+  signal_stop = 1u << 0,    // SIGTERM / SIGINT: stop every call cleanly
+  signal_reload = 1u << 1,  // SIGHUP: re-read secrets
+  signal_status = 1u << 2,  // SIGUSR1: dump statistics to the log
+};
+
+struct tun_config {
+  std::string name;  // requested name ("pptp0"); empty = platform's choice
+  std::uint32_t mtu = 1400;
+  std::uint32_t local = 0;  // our IPv4 address on the point-to-point link
+  std::uint32_t peer = 0;   // the peer's
+};
+
+struct route {
+  std::uint32_t destination = 0;  // network, host order
+  std::uint8_t prefix_length = 0;  // 0 = default route
+};
+
+class platform {
+ public:
+  virtual ~platform() = default;
+
+  // --- time, randomness, logs ---
+  virtual std::uint64_t now_ns() = 0;  // monotonic
+  virtual void random_bytes(std::span<std::uint8_t> out) = 0;
+  virtual void log(std::uint32_t level, std::string_view component, std::string_view text) = 0;
+
+  // --- stream sockets: TCP control connections and the local status socket ---
+  virtual handle tcp_listen(endpoint local, std::string& error) = 0;
+  // Next pending connection, or invalid_handle when none; fills the peer's and our address.
+  virtual handle tcp_accept(handle listener, endpoint& peer, endpoint& local) = 0;
+  // Starts a connection; it is complete when the handle becomes writable (or failed).
+  virtual handle tcp_connect(endpoint remote, std::string& error) = 0;
+  // After a connect completed: whether it succeeded, and our local address.
+  virtual bool tcp_connected(handle h, endpoint& local, std::string& error) = 0;
+  virtual handle local_listen(const std::string& path, std::string& error) = 0;   // unix stream socket
+  virtual handle local_connect(const std::string& path, std::string& error) = 0;  // blocking is fine here
+  virtual handle local_accept(handle listener) = 0;
+  virtual io_result stream_read(handle h, std::span<std::uint8_t> out) = 0;        // closed = peer EOF
+  virtual io_result stream_write(handle h, std::span<const std::uint8_t> in) = 0;  // may be partial
+  virtual void close(handle h) = 0;  // any handle; unwatches it
+
+  // --- GRE: one raw socket carries every session (IPPROTO_GRE 47) ---
+  virtual handle gre_open(std::uint32_t local_address, std::string& error) = 0;
+  // Up to `max` packets. Each packet's data starts at the GRE header (the outer IP header is stripped,
+  // its length taken from what was received, never from ip_len); aux = the sender's IPv4 address.
+  // Returns how many were appended.
+  virtual std::uint32_t gre_receive(handle h, core::packet_pool& pool, core::packet_list& out,
+                                    std::uint32_t max) = 0;
+  // Sends each packet (data = GRE header onward) to the IPv4 address in its aux. Takes `in`.
+  // Returns how many were sent; the rest were dropped (and counted by the platform).
+  virtual std::uint32_t gre_send(handle h, core::packet_list& in) = 0;
+
+  // --- tunnel interfaces: one per session ---
+  // Creates the interface, sets addresses, MTU and brings it up. `actual_name` gets its real name.
+  virtual handle tun_open(const tun_config& config, std::string& actual_name, std::string& error) = 0;
+  // Adds an IPv6 link-local address from our interface id (RFC 5072 §5); false + error on failure.
+  virtual bool tun_set_ipv6(handle h, std::uint64_t local_interface_id, std::uint64_t peer_interface_id,
+                            std::string& error) = 0;
+  virtual bool tun_add_route(handle h, const route& r, std::string& error) = 0;
+  // Up to `max` IP packets read from the interface; IPv6 ones carry PPTPKIT_PACKET_F_IPV6.
+  virtual std::uint32_t tun_read(handle h, core::packet_pool& pool, core::packet_list& out,
+                                 std::uint32_t max) = 0;
+  // Writes each IP packet to the interface. Takes `in`; returns how many were written.
+  virtual std::uint32_t tun_write(handle h, core::packet_list& in) = 0;
+
+  // --- poller ---
+  virtual void watch(handle h, bool readable, bool writable) = 0;  // replaces the previous interest
+  virtual void unwatch(handle h) = 0;
+  // Waits until a watched handle is ready, a signal arrives or `deadline_ns` (now_ns's clock) passes;
+  // appends what is ready to `ready` (which the caller clears).
+  virtual void wait(std::uint64_t deadline_ns, std::vector<readiness>& ready) = 0;
+  // Signals received since the last call (signal_flags), cleared by the call.
+  virtual std::uint32_t take_signals() = 0;
+
+  // --- processes ---
+  // Runs a hook script (ip-up / ip-down) with pppd's arguments and environment; does not wait for it.
+  virtual void run_hook(const std::string& path, const std::vector<std::string>& args,
+                        const std::vector<std::string>& env) = 0;
+  // Drops every privilege except what the data path needs (CAP_NET_ADMIN, CAP_NET_RAW on Linux) and,
+  // when `user` is not empty, switches to that user. False + error on failure.
+  virtual bool drop_privileges(const std::string& user, std::string& error) = 0;
+};
+
+}  // namespace pptpkit::runtime
