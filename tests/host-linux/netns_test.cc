@@ -416,7 +416,15 @@ TEST_F(netns_test, tun_ipv6_link_local_from_interface_ids_and_ipv6_packets_flagg
   ::inet_pton(AF_INET6, "fe80::8899:aabb:ccdd:eeff", &to.sin6_addr);
   to.sin6_port = htons(9);
   to.sin6_scope_id = ::if_nametoindex(name.c_str());
-  ASSERT_EQ(::sendto(s, "six", 3, 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 3) << std::strerror(errno);
+  // The kernel installs the route to the peer from a work queue just after the address: allow it a moment.
+  ssize_t sent = -1;
+  for (int attempt = 0; attempt < 100 && sent < 0; ++attempt) {
+    sent = ::sendto(s, "six", 3, 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
+    if (sent < 0) {
+      ::usleep(10000);
+    }
+  }
+  ASSERT_EQ(sent, 3) << std::strerror(errno);
   ::close(s);
   core::packet_list in;
   while (in.empty() && wait_readable(tun)) {
