@@ -104,8 +104,13 @@ netns_cleanup() {
 iperf3_mbits() {
   local ns=$1 server=$2 seconds=$3 json
   json=$(timeout $((seconds + 20)) ip netns exec "$ns" iperf3 -c "$server" -t "$seconds" -J 2>/dev/null) || return 1
-  python3 -c 'import json,sys; print("%.1f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))' \
-    <<<"$json"
+  # An interrupted or failed run still prints JSON, with an "error" member: that is a failure, not a figure.
+  python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+if r.get("error"):
+    sys.exit("iperf3: " + r["error"])
+print("%.1f" % (r["end"]["sum_received"]["bits_per_second"] / 1e6))' <<<"$json"
 }
 
 # iperf3_server NS ADDRESS LOG: starts an iperf3 server bound to ADDRESS in NS and waits until it listens.
