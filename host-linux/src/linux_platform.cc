@@ -424,7 +424,7 @@ void linux_platform::wait(std::uint64_t deadline_ns, std::vector<runtime::readin
   int timeout_ms = 0;
   if (pending_signals_ == 0) {
     const std::uint64_t now = now_ns();
-    if (deadline_ns == UINT64_MAX) {
+    if (deadline_ns == PPTPKIT_NO_DEADLINE) {
       timeout_ms = -1;
     } else if (deadline_ns > now) {
       // Rounded up: waking before the deadline would only make the caller wait again.
