@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # A client that stops answering: the server must notice within its LCP echo timeout
-# (--echo-interval x --echo-failure) and free the session and its interface. First a frozen client
+# (--echo-interval x --echo-failure) and free the session and its interface once LCP's termination
+# to the silent peer has run out. First a frozen client
 # (SIGSTOP: its TCP connection stays up, so only the echo can tell), then a killed one (kill -9).
 # Usage: tests/e2e/kill_client.sh [BUILD_DIR]
 source "$(dirname "$0")/lib.sh"
 e2e_init "$@"
 interval=1
 failures=3
-limit=$((interval * failures + 3))  # the echo timeout plus scheduling slack
+# The echo timeout (declared at the deadline after the last unanswered request), then LCP's
+# Terminate-Request to the dead peer: Max-Terminate 2 transmissions, 3 s Restart timer (RFC 1661 §4.6,
+# pppd's defaults), then 3 s of slack.
+limit=$((interval * (failures + 1) + 2 * 3 + 3))
 
 two_namespaces
 secret alice alice-password

@@ -100,15 +100,16 @@ wait_session() {
   wait_until "${2:-20}" log_has "$E2E_WORK/$1.log" 'session up:' || e2e_fail "$1: no session up within ${2:-20} s"
 }
 
-# exit_status PID SECONDS: waits (bounded) for a process we started to end; prints its exit status,
-# or "running" when it did not end in time.
+# exit_status PID SECONDS: waits (bounded) for a process we started to end and sets EXIT_STATUS to its
+# exit status, or to "running" when it did not end in time. (Not a $(...) function: a subshell cannot
+# wait for the script's children.)
 exit_status() {
   local pid=$1
   if wait_until "$2" eval "! kill -0 $pid 2>/dev/null"; then
     wait "$pid" 2>/dev/null
-    echo $?
+    EXIT_STATUS=$?
   else
-    echo running
+    EXIT_STATUS=running
   fi
 }
 

@@ -14,8 +14,8 @@ ping_ok "$CLI" "$(session_field "$E2E_WORK/client.log" remote)" || e2e_fail "fir
 
 e2e_step "stop the server (SIGTERM)"
 kill -TERM "$SERVER_PID"
-status=$(exit_status "$SERVER_PID" 10)
-[ "$status" = 0 ] || e2e_fail "the server did not exit cleanly on SIGTERM (status $status)"
+exit_status "$SERVER_PID" 10
+[ "$EXIT_STATUS" = 0 ] || e2e_fail "the server did not exit cleanly on SIGTERM (status $EXIT_STATUS)"
 wait_until 10 log_has "$E2E_WORK/client.log" 'session down' || e2e_fail "the client did not see its session end"
 alive "$CLIENT_PID" || e2e_fail "the persist client exited"
 
