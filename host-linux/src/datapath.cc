@@ -88,8 +88,7 @@ handle linux_platform::gre_open(std::uint32_t local_address, std::string& error)
     }
   }
   // Let the kernel fragment outer datagrams above the path MTU instead of refusing them: a tunnel whose
-  // MTU was negotiated with the peer must not silently lose its largest packets (pptpd's GRE does the
-  // same by clearing DF).
+  // MTU was negotiated with the peer must not silently lose its largest packets.
   const int pmtu = IP_PMTUDISC_DONT;
   ::setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
   grow_buffers(fd);

@@ -9,8 +9,8 @@ e2e_init "$@"
 interval=1
 failures=3
 # The echo timeout (declared at the deadline after the last unanswered request), then LCP's
-# Terminate-Request to the dead peer: Max-Terminate 2 transmissions, 3 s Restart timer (RFC 1661 §4.6,
-# pppd's defaults), then 3 s of slack.
+# Terminate-Request to the dead peer: Max-Terminate 2 transmissions, 3 s Restart timer (the defaults
+# of RFC 1661 §4.6), then 3 s of slack.
 limit=$((interval * (failures + 1) + 2 * 3 + 3))
 
 two_namespaces
