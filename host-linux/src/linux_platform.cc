@@ -488,6 +488,19 @@ std::uint32_t linux_platform::take_signals() {
   drain_signals();  // also catches signals that arrived while nobody waited
   const std::uint32_t s = pending_signals_;
   pending_signals_ = 0;
+  if ((s & runtime::signal_status) != 0) {
+    // The runtime dumps its statistics on SIGUSR1; the drops only the platform sees go with them.
+    pptpkit_stat stats[linux_counters::count];
+    counters_.export_to(stats, linux_counters::count);
+    std::string line = "host counters:";
+    for (const pptpkit_stat& st : stats) {
+      line += ' ';
+      line += st.name;
+      line += '=';
+      line += std::to_string(st.value);
+    }
+    log(PPTPKIT_LOG_NOTICE, "host", line);
+  }
   return s;
 }
 

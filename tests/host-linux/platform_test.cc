@@ -316,6 +316,25 @@ TEST(linux_platform, signals_wake_the_wait_and_are_reported_once) {
   EXPECT_EQ(p->take_signals(), runtime::signal_reload | runtime::signal_status);
 }
 
+TEST(linux_platform, status_signal_also_logs_the_platform_counters) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+  auto p = linux_platform::create({.log_level = PPTPKIT_LOG_INFO, .log_fd = fds[1]});
+  ::raise(SIGHUP);
+  EXPECT_EQ(p->take_signals(), runtime::signal_reload);
+  char buf[2048] = {};
+  EXPECT_LT(::read(fds[0], buf, sizeof(buf) - 1), 0) << "nothing logged for a reload";
+  ::raise(SIGUSR1);
+  EXPECT_EQ(p->take_signals(), runtime::signal_status);
+  const ssize_t n = ::read(fds[0], buf, sizeof(buf) - 1);
+  ASSERT_GT(n, 0);
+  const std::string text(buf, static_cast<std::size_t>(n));
+  EXPECT_NE(text.find("notice host: host counters: gre_rx_packets=0 gre_rx_truncated=0"), std::string::npos) << text;
+  EXPECT_NE(text.find(" hooks_failed=0\n"), std::string::npos) << text;
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
 TEST(linux_platform, wait_returns_at_the_deadline_not_before) {
   auto p = linux_platform::create();
   std::vector<runtime::readiness> ready;

@@ -16,7 +16,8 @@
 //  - Every descriptor is non-blocking and close-on-exec; hooks run with posix_spawn() and are reaped
 //    without waiting.
 // Drops a platform cannot hand to the runtime (a truncated datagram, a send error) are counted in
-// linux_counters and the first of each kind is logged.
+// linux_counters, the first of each kind is logged, and all of them are logged in one line when
+// take_signals() reports signal_status (SIGUSR1: the runtime's statistics dump).
 // Threading: one thread creates and drives a linux_platform (the signal mask is that thread's).
 #pragma once
 
