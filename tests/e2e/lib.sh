@@ -80,8 +80,8 @@ start_server() {
   netns_spawn "$E2E_WORK/$name.log" "$ns" "$PPTPKIT" server --listen "$SERVER_WAN" --localip "$SERVER_TUNNEL" \
     --remoteip "$POOL" --secrets "$E2E_WORK/chap-secrets" --log-level debug "$@"
   SERVER_PID=$NETNS_LAST_PID
-  wait_until 10 eval "ip netns exec $ns ss -ltn 2>/dev/null | grep -q ':1723 '" ||
-    e2e_fail "server $name did not listen on TCP 1723"
+  wait_until 10 eval "! alive $SERVER_PID || ip netns exec $ns ss -ltn 2>/dev/null | grep -q ':1723 '" &&
+    alive "$SERVER_PID" || e2e_fail "server $name did not start listening on TCP 1723"
 }
 
 # start_client NAME NS USER ARGS...: `pptpkit client` in NS as USER (password from its file) plus ARGS.
