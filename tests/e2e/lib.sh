@@ -1,5 +1,6 @@
 # Shared by the end-to-end scenarios: real pptpkit processes in network namespaces.
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # SERVER_PID, CLIENT_PID, EXIT_STATUS... are set here for the scenarios
 #
 # A scenario script is run as `tests/e2e/<name>.sh BUILD_DIR` (ctest does this). It sources this file,
 # calls e2e_init "$@", builds its topology with the helpers below and ends with e2e_pass, or stops at
