@@ -34,6 +34,7 @@ all_up() {
 }
 wait_until 90 all_up || {
   missing=$(for i in $(seq 1 "$n"); do log_has "$E2E_WORK/client$i.log" 'session up:' || echo -n "$i "; done)
+  # shellcheck disable=SC2034  # read by e2e_fail
   E2E_LOGS=("$E2E_WORK/server.log" "$E2E_WORK/client${missing%% *}.log")
   e2e_fail "clients without a session after 90 s: $missing"
 }

@@ -27,6 +27,7 @@ for how in frozen killed; do
   : >"$E2E_WORK/client.log"
   start_client client "$CLI" alice --echo-interval "$interval" --echo-failure "$failures"
   wait_until 20 eval "[ \$(session_count '$E2E_WORK/server.log') -gt \${ups:-0} ]" || e2e_fail "no session"
+  # shellcheck disable=SC2034  # read inside the eval above, on the next round
   ups=$(session_count "$E2E_WORK/server.log")
   wait_session client 5
   server_if=$(grep 'session up:' "$E2E_WORK/server.log" | tail -n1 | grep -oE 'ifname=[^ ]+' | cut -d= -f2)
