@@ -50,7 +50,16 @@ function(pptpkit_add_gtest name)
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main)
   pptpkit_warnings(${name})
   target_compile_options(${name} PRIVATE -Wno-conversion)  # tests favour literal clarity
-  set(labels unit ${ARG_LABELS})
+  # One label per test: gtest_discover_tests' PROPERTIES cannot carry a list (a second label would be
+  # read as a property name and silently dropped). LABELS replaces the default `unit`.
+  set(labels unit)
+  if(ARG_LABELS)
+    list(LENGTH ARG_LABELS n)
+    if(n GREATER 1)
+      message(FATAL_ERROR "pptpkit_add_gtest(${name}): one label only (got ${ARG_LABELS})")
+    endif()
+    set(labels ${ARG_LABELS})
+  endif()
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST PROPERTIES LABELS "${labels}"
     WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 endfunction()

@@ -7,6 +7,8 @@ PPTPKIT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PPTPKIT_PACKAGES=(
   cmake ninja-build g++ clang-14 libclang-rt-14-dev libfuzzer-14-dev clang-format-14 binutils python3
   libgtest-dev libgmock-dev libbenchmark-dev libboost-dev nettle-dev abigail-tools
+  # end-to-end tests, scripts/demo, bench/e2e: namespaces, traffic, NAT with the PPTP helper
+  iproute2 iputils-ping iperf3 nftables conntrack procps
 )
 
 # ensure_packages PKG...: installs the ones not installed yet (apt-get update once, then install).
