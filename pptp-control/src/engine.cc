@@ -150,6 +150,23 @@ const call* engine::find_call(std::uint16_t local_id) const noexcept {
   return it == calls_.end() ? nullptr : &it->second;
 }
 
+bool engine::invariants_hold() const noexcept {
+  std::size_t listed = 0;
+  for (const auto& [id, c] : connections_) {
+    listed += c->calls.size();
+    for (std::uint16_t local : c->calls) {
+      auto it = calls_.find(local);
+      if (it == calls_.end() || it->second.connection != id || !call_ids_.live(local)) {
+        return false;
+      }
+    }
+    if (c->in_ready == c->output.empty() || (c->state == connection_state::closed && !c->calls.empty())) {
+      return false;
+    }
+  }
+  return listed == calls_.size() && calls_.size() == call_ids_.live_count();
+}
+
 counters engine::totals() const noexcept {
   counters total = instance_stats_;
   total += retired_stats_;

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Usage: tshark_check.sh TSHARK PCAP
+# Usage: tshark_check.sh TSHARK PCAP TEST_PROGRAM
 # tshark's PPTP dissector (an independent reader) must decode every control message of the session the
 # tests wrote: no malformed packet, no unknown field or message, no expert warning or error, and the
 # message types and call ids it reads must be the ones we sent (PCAP.expect).
 set -euo pipefail
-tshark=$1 pcap=$2
-[ -s "$pcap" ] || { echo "no pcap at $pcap (run the pcap test first)"; exit 1; }
+tshark=$1 pcap=$2 tests=$3
+"$tests" --gtest_filter='pcap.*' >/dev/null || { echo "the pcap test failed"; exit 1; }
+[ -s "$pcap" ] || { echo "no pcap at $pcap"; exit 1; }
 out=$("$tshark" -r "$pcap" -V -o tcp.desegment_tcp_streams:TRUE 2>&1)
 if grep -nE 'Malformed|Unknown|\[Expert Info \((Warning|Error)' <<<"$out"; then
   echo "tshark reported the lines above"

@@ -139,6 +139,9 @@ class engine final : public core::instance {
   const call* find_call(std::uint16_t local_id) const noexcept;
   control::counters totals() const noexcept;
   const call_id_allocator& call_ids() const noexcept { return call_ids_; }
+  // Consistency of the tables (for tests and fuzzers): every call belongs to a live connection that
+  // lists it, every live call id is a call, and the ready list holds exactly the connections with output.
+  bool invariants_hold() const noexcept;
 
  private:
   // Input.

@@ -375,7 +375,9 @@ std::string_view text(const std::array<std::uint8_t, N>& field) noexcept {
 template <std::size_t N>
 void set_text(std::array<std::uint8_t, N>& field, std::string_view s) noexcept {
   const std::size_t n = s.size() < N ? s.size() : N;
-  std::memcpy(field.data(), s.data(), n);
+  if (n != 0) {  // an empty view may have a null data()
+    std::memcpy(field.data(), s.data(), n);
+  }
   std::memset(field.data() + n, 0, N - n);
 }
 
