@@ -735,6 +735,12 @@ void engine::on_ocrp(connection& c, const outgoing_call_reply& m, std::uint64_t 
     return;
   }
   call* k = match_call(c, m.peer_call_id.value(), true);
+  if (k != nullptr && k->state == call_state::wait_disconnect && k->peer_id == 0 &&
+      m.result_code.value() == ocrp_result::connected) {
+    // We cleared the call before its reply came: learn the PAC's id so its CDN finds the call.
+    k->peer_id = m.call_id.value();
+    return;
+  }
   if (k == nullptr || k->state != call_state::wait_reply || k->direction != call_direction::outgoing) {
     ++c.stats.drop_unknown_call;
     log(PPTPKIT_LOG_NOTICE, "connection %u: OCRP for call %u, which waits for none", c.id, m.peer_call_id.value());

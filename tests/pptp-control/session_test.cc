@@ -1,6 +1,7 @@
 // A PNS and a PAC drive each other through a whole session, with the stream cut every way.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <set>
 
 #include "harness.hpp"
@@ -153,6 +154,23 @@ TEST(session, pptpd_quirks_are_accepted) {
   pns.host.now += 10 * second;
   pns.tick();
   EXPECT_TRUE(pns.of_type(PPTPKIT_CONTROL_EVENT_CALL_DOWN).empty());
+}
+
+TEST(session, call_cleared_before_its_reply_still_ends_on_the_cdn) {
+  // The PNS clears an outgoing call while its OCRQ is in flight; the OCRP, then the CDN (carrying the
+  // PAC's id, which the PNS only learns from that OCRP) still end it cleanly, and nothing is left over.
+  session s;
+  s.open();
+  const std::int32_t id = s.pns.command(PPTPKIT_CONTROL_CMD_CALL_OPEN, s.ch);
+  EXPECT_EQ(s.pns.command(PPTPKIT_CONTROL_CMD_CALL_CLEAR, s.ch, {static_cast<std::uint64_t>(id)}), PPTPKIT_OK);
+  s.pump();
+  auto down = s.pns.of_type(PPTPKIT_CONTROL_EVENT_CALL_DOWN);
+  ASSERT_EQ(down.size(), 1u);
+  EXPECT_EQ(down[0].values[0], static_cast<std::uint64_t>(id));
+  EXPECT_EQ(down[0].values[2], cdn_result::request);
+  EXPECT_EQ(s.pac.of_type(PPTPKIT_CONTROL_EVENT_CALL_DOWN).size(), 1u);
+  EXPECT_EQ(s.pns.stat("drop_unknown_call"), 0);
+  EXPECT_EQ(s.pns.next_deadline(), s.pns.host.now + 60 * second);  // only the keepalive is left
 }
 
 TEST(session, sli_from_windows_is_accepted_and_reported) {
@@ -335,6 +353,50 @@ TEST(session, a_peer_that_stops_reading_loses_no_message) {
     EXPECT_EQ(ch, 2u);
     EXPECT_EQ(m.size(), static_cast<std::size_t>((m[0] << 8) | m[1]));
   }
+}
+
+TEST(session, call_ids_are_unique_across_every_connection_of_an_instance) {
+  // The GRE demultiplexer finds a call by its id alone: one PAC, three PNS peers, 40 calls each.
+  side pac("pac", 31);
+  std::vector<std::unique_ptr<side>> peers;
+  std::set<std::uint64_t> ids;
+  for (std::uint32_t ch = 1; ch <= 3; ++ch) {
+    peers.push_back(std::make_unique<side>("pns", 100 + ch));
+    side& pns = *peers.back();
+    pac.command(PPTPKIT_CONTROL_CMD_CONNECTION_OPEN, ch, {0, pns_address + ch, pac_address});
+    pns.command(PPTPKIT_CONTROL_CMD_CONNECTION_OPEN, 1, {1, pac_address, pns_address + ch});
+    pac.feed(ch, pns.poll().at(0).second);
+    pns.feed(1, pac.poll().at(0).second);
+    for (int i = 0; i < 40; ++i) {
+      pns.command(PPTPKIT_CONTROL_CMD_CALL_OPEN, 1);
+      pac.feed(ch, pns.poll().at(0).second);
+      pns.feed(1, pac.poll().at(0).second);
+    }
+  }
+  for (const auto& e : pac.of_type(PPTPKIT_CONTROL_EVENT_CALL_UP)) {
+    EXPECT_NE(e.values[0], 0u);
+    EXPECT_TRUE(ids.insert(e.values[0]).second) << "call id " << e.values[0] << " used twice";
+  }
+  EXPECT_EQ(ids.size(), 120u);
+}
+
+TEST(session, sccrq_on_the_same_connection_is_resolved_by_address) {
+  // Both ends opened as originators on one connection: the lower address answers, the higher waits.
+  side pns("pns", 1);
+  side pac("pac", 2);
+  pns.command(PPTPKIT_CONTROL_CMD_CONNECTION_OPEN, 1, {1, pac_address, pns_address});
+  pac.command(PPTPKIT_CONTROL_CMD_CONNECTION_OPEN, 1, {1, pns_address, pac_address});
+  auto a = pns.poll();
+  auto b = pac.poll();
+  pac.feed(1, a.at(0).second);  // higher address: ignores it
+  pns.feed(1, b.at(0).second);  // lower address: answers SCCRP and is established
+  EXPECT_TRUE(pac.poll().empty());
+  auto reply = pns.poll();
+  ASSERT_EQ(reply.size(), 1u);
+  EXPECT_EQ(type_of(reply[0].second), 2u);
+  pac.feed(1, reply[0].second);
+  EXPECT_EQ(pns.of_type(PPTPKIT_CONTROL_EVENT_CONNECTION_UP).size(), 1u);
+  EXPECT_EQ(pac.of_type(PPTPKIT_CONTROL_EVENT_CONNECTION_UP).size(), 1u);
 }
 
 TEST(session, quarantined_call_ids_are_not_reused) {
