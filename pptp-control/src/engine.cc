@@ -486,7 +486,7 @@ bool engine::on_message(connection& c, std::span<const std::uint8_t> msg, std::u
   const auto type = static_cast<message_type>(h.control_message_type.value());
   ++c.stats.rx_messages;
   c.last_rx_ns = now;
-  const auto as = [&]<class T>(T*) -> const T& { return *core::view<T>(msg); };
+  // The framer checked Length == sizeof(the type's struct), so every view below is in bounds.
   // Before the handshake only the handshake, a stop and echoes are taken (RFC 2637 §3.1.1, §3.1.2).
   const bool handshake_done = c.state == connection_state::established || c.state == connection_state::wait_stop_reply;
   if (!handshake_done) {
@@ -509,49 +509,49 @@ bool engine::on_message(connection& c, std::span<const std::uint8_t> msg, std::u
   }
   switch (type) {
     case message_type::start_control_connection_request:
-      on_sccrq(c, as(static_cast<start_control_connection_request*>(nullptr)), now);
+      on_sccrq(c, *core::view<start_control_connection_request>(msg), now);
       break;
     case message_type::start_control_connection_reply:
-      on_sccrp(c, as(static_cast<start_control_connection_reply*>(nullptr)), now);
+      on_sccrp(c, *core::view<start_control_connection_reply>(msg), now);
       break;
     case message_type::stop_control_connection_request:
-      on_stop_request(c, as(static_cast<stop_control_connection_request*>(nullptr)), now);
+      on_stop_request(c, *core::view<stop_control_connection_request>(msg), now);
       break;
     case message_type::stop_control_connection_reply:
       on_stop_reply(c, now);
       break;
     case message_type::echo_request:
-      on_echo_request(c, as(static_cast<echo_request*>(nullptr)), now);
+      on_echo_request(c, *core::view<echo_request>(msg), now);
       break;
     case message_type::echo_reply:
-      on_echo_reply(c, as(static_cast<echo_reply*>(nullptr)));
+      on_echo_reply(c, *core::view<echo_reply>(msg));
       break;
     case message_type::outgoing_call_request:
-      on_ocrq(c, as(static_cast<outgoing_call_request*>(nullptr)), now);
+      on_ocrq(c, *core::view<outgoing_call_request>(msg), now);
       break;
     case message_type::outgoing_call_reply:
-      on_ocrp(c, as(static_cast<outgoing_call_reply*>(nullptr)), now);
+      on_ocrp(c, *core::view<outgoing_call_reply>(msg), now);
       break;
     case message_type::incoming_call_request:
-      on_icrq(c, as(static_cast<incoming_call_request*>(nullptr)), now);
+      on_icrq(c, *core::view<incoming_call_request>(msg), now);
       break;
     case message_type::incoming_call_reply:
-      on_icrp(c, as(static_cast<incoming_call_reply*>(nullptr)), now);
+      on_icrp(c, *core::view<incoming_call_reply>(msg), now);
       break;
     case message_type::incoming_call_connected:
-      on_iccn(c, as(static_cast<incoming_call_connected*>(nullptr)), now);
+      on_iccn(c, *core::view<incoming_call_connected>(msg), now);
       break;
     case message_type::call_clear_request:
-      on_ccrq(c, as(static_cast<call_clear_request*>(nullptr)), now);
+      on_ccrq(c, *core::view<call_clear_request>(msg), now);
       break;
     case message_type::call_disconnect_notify:
-      on_cdn(c, as(static_cast<call_disconnect_notify*>(nullptr)), now);
+      on_cdn(c, *core::view<call_disconnect_notify>(msg), now);
       break;
     case message_type::wan_error_notify:
-      on_wen(c, as(static_cast<wan_error_notify*>(nullptr)));
+      on_wen(c, *core::view<wan_error_notify>(msg));
       break;
     case message_type::set_link_info:
-      on_sli(c, as(static_cast<set_link_info*>(nullptr)));
+      on_sli(c, *core::view<set_link_info>(msg));
       break;
   }
   return c.state != connection_state::closed;

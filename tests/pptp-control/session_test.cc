@@ -399,6 +399,25 @@ TEST(session, sccrq_on_the_same_connection_is_resolved_by_address) {
   EXPECT_EQ(pac.of_type(PPTPKIT_CONTROL_EVENT_CONNECTION_UP).size(), 1u);
 }
 
+TEST(session, echo_is_answered_before_the_handshake_and_counters_outlive_connections) {
+  side pac("pac", 8);
+  pac.command(PPTPKIT_CONTROL_CMD_CONNECTION_OPEN, 1, {0, pns_address, pac_address});
+  bytes echo(sizeof(echo_request));
+  start_message<echo_request>(echo).identifier = 0x01020304;
+  pac.feed(1, echo);
+  auto out = pac.poll();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(type_of(out[0].second), 6u);
+  EXPECT_EQ(out[0].second[12], 0x01);  // the request's identifier, in order
+  EXPECT_EQ(out[0].second[15], 0x04);
+  EXPECT_EQ(pac.stat("echo_requests_answered", 1), 1);
+  pac.command(PPTPKIT_CONTROL_CMD_CONNECTION_CLOSED, 1);
+  EXPECT_FALSE(pac.connection_exists(1));
+  EXPECT_EQ(pac.stat("echo_requests_answered"), 1);  // kept in the instance totals
+  EXPECT_EQ(pac.stat("rx_messages"), 1);
+  EXPECT_EQ(pac.stat("connections_down"), 1);
+}
+
 TEST(session, quarantined_call_ids_are_not_reused) {
   session s(0, 9, {{"call_id_quarantine_ms", "5000"}});
   s.open();

@@ -123,6 +123,8 @@ class engine final : public core::instance {
  public:
   engine(const core::host& host, settings s);
   ~engine() override;
+  engine(const engine&) = delete;  // the call id allocator's random source refers to this engine
+  engine& operator=(const engine&) = delete;
   static std::unique_ptr<core::instance> create(const core::host& host, const core::config_map& config);
 
   std::int32_t feed(std::uint32_t port, pptpkit_batch& in, std::uint64_t now_ns) noexcept override;
