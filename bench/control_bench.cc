@@ -16,15 +16,18 @@ namespace {
 
 using namespace pptpkit;
 
-// A minimal host: a preallocated pool, no logging, a counter as the random source.
+// A minimal host: a preallocated pool, no logging, xorshift as the random source.
 struct bench_host {
   bench_host() : pool(core::packet_pool::create({.packets = 256})) {
     services.host_ctx = this;
     services.log = [](void*, std::uint32_t, const char*, const char*) {};
     services.random_bytes = [](void* ctx, std::uint8_t* out, std::uint32_t n) -> std::int32_t {
       auto* self = static_cast<bench_host*>(ctx);
-      for (std::uint32_t i = 0; i < n; ++i) {
-        out[i] = static_cast<std::uint8_t>(++self->random_state * 167u);
+      for (std::uint32_t i = 0; i < n; ++i) {  // xorshift64: cheap, and full-period like a real source
+        self->random_state ^= self->random_state << 13;
+        self->random_state ^= self->random_state >> 7;
+        self->random_state ^= self->random_state << 17;
+        out[i] = static_cast<std::uint8_t>(self->random_state >> 32);
       }
       return 0;
     };
@@ -37,7 +40,7 @@ struct bench_host {
   }
   std::unique_ptr<core::packet_pool> pool;
   pptpkit_host_services services = PPTPKIT_HOST_SERVICES_INIT;
-  std::uint32_t random_state = 0;
+  std::uint64_t random_state = 0x9E3779B97F4A7C15ull;
 };
 
 // A PAC with one established connection (channel 1).
