@@ -21,8 +21,8 @@
 // until polled; a connection whose queue would pass max_output_bytes ends with
 // PPTPKIT_CONTROL_REASON_OUTPUT_FULL instead of losing or truncating a message.
 //
-// Answering an Echo-Request and the rest of the per-message path allocate nothing on the heap (events
-// and new connections or calls do). Threading: one thread at a time (plugin.h).
+// Framing, header checks and answering an Echo-Request allocate nothing on the heap; events, new
+// connections and new calls do (control path). Threading: one thread at a time (plugin.h).
 #pragma once
 
 #include <boost/intrusive/list.hpp>
