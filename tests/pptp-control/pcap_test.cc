@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <string>
 
 #include "harness.hpp"
 
@@ -134,12 +136,20 @@ class pcap_writer {
   std::uint64_t usec_ = 1'700'000'000ull * 1000000;
 };
 
+// Where the pcap goes: PPTPKIT_PCAP_OUT when set (tshark_check.sh gives its own file, so a parallel
+// ctest run of this test never writes under it), else the build directory.
+std::string pcap_path() {
+  const char* env = std::getenv("PPTPKIT_PCAP_OUT");
+  return env != nullptr && *env != '\0' ? env : PPTP_CONTROL_PCAP;
+}
+
 TEST(pcap, writes_a_full_pns_pac_session) {
+  const std::string path = pcap_path();
   session s;
   const full_session_result r = full_session(s);
   constexpr std::uint8_t syn = 0x02, ack = 0x10, psh = 0x08, fin = 0x01;
   {
-    pcap_writer w(PPTP_CONTROL_PCAP);
+    pcap_writer w(path.c_str());
     w.segment(true, syn, {});
     w.segment(false, syn | ack, {});
     w.segment(true, ack, {});
@@ -153,7 +163,7 @@ TEST(pcap, writes_a_full_pns_pac_session) {
     ASSERT_TRUE(w.ok());
   }
   // What tshark must decode: one line per message, "type call_id peer_call_id" ("-" when absent).
-  std::ofstream expect(std::string(PPTP_CONTROL_PCAP) + ".expect");
+  std::ofstream expect(path + ".expect");
   for (const auto& m : s.wire) {
     const std::uint16_t t = type_of(m.data);
     auto u16 = [&](std::size_t at) { return std::to_string((m.data[at] << 8) | m.data[at + 1]); };

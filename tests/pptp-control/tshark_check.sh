@@ -5,7 +5,7 @@
 # message types and call ids it reads must be the ones we sent (PCAP.expect).
 set -euo pipefail
 tshark=$1 pcap=$2 tests=$3
-"$tests" --gtest_filter='pcap.*' >/dev/null || { echo "the pcap test failed"; exit 1; }
+PPTPKIT_PCAP_OUT=$pcap "$tests" --gtest_filter='pcap.*' >/dev/null || { echo "the pcap test failed"; exit 1; }
 [ -s "$pcap" ] || { echo "no pcap at $pcap"; exit 1; }
 out=$("$tshark" -r "$pcap" -V -o tcp.desegment_tcp_streams:TRUE 2>&1)
 if grep -nE 'Malformed|Unknown|\[Expert Info \((Warning|Error)' <<<"$out"; then
