@@ -9,6 +9,7 @@ PPTPKIT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libboost-dev nettle-dev abigail-tools
   # end-to-end tests, scripts/demo, bench/e2e: namespaces, traffic, NAT with the PPTP helper
   iproute2 iputils-ping iperf3 nftables conntrack procps
+  tshark
 )
 
 # ensure_packages PKG...: installs the ones not installed yet (apt-get update once, then install).

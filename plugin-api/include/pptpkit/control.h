@@ -40,13 +40,21 @@ extern "C" {
  *   receive_window             our GRE receive window advertised in OCRP/ICRP/OCRQ/ICCN (default 64)
  *   processing_delay           our packet processing delay in 1/10 s (default 0)
  *   max_output_bytes           queued output per connection before it is closed (default 65536)
+ * Added in 1.0 by pptp-control (appended):
+ *   connect_speed              bits/s we report in OCRP and ICCN (default 100000000; an OCRQ's lower
+ *                              Maximum BPS wins)
+ *   echo_interval_ms = 0 turns the keepalive off.
  */
 
 /* Commands (pptpkit_command.type). Channel = connection id. */
 #define PPTPKIT_CONTROL_CMD_CONNECTION_OPEN                                                            \
   1u                                             /* TCP is up. values[0]: 1 = we send SCCRQ (PNS, or a \
                                                     PAC that dials out), 0 = we wait for one;          \
-                                                    values[1]: the peer's IPv4 address (host order) */
+                                                    values[1]: the peer's IPv4 address (host order);   \
+                                                    values[2] (appended): our IPv4 address on this     \
+                                                    connection (host order), for the SCCRQ collision   \
+                                                    tie-break of RFC 2637 3.1.3; 0 = unknown (we       \
+                                                    then lose every collision) */
 #define PPTPKIT_CONTROL_CMD_CONNECTION_CLOSED 2u /* TCP closed or failed under us: drop every call now */
 #define PPTPKIT_CONTROL_CMD_CONNECTION_STOP 3u   /* stop politely: StopCCRQ, values[0]: reason (1-3) */
 #define PPTPKIT_CONTROL_CMD_CALL_OPEN                           \
@@ -89,6 +97,10 @@ extern "C" {
 #define PPTPKIT_CONTROL_REASON_REFUSED 5u        /* SCCRP with a result other than 1, or version */
 #define PPTPKIT_CONTROL_REASON_OUTPUT_FULL 6u    /* the peer stopped reading: max_output_bytes hit */
 #define PPTPKIT_CONTROL_REASON_LIMIT 7u          /* max_connections */
+/* Appended: */
+#define PPTPKIT_CONTROL_REASON_COLLISION                       \
+  8u /* lost an SCCRQ collision (RFC 2637 3.1.3): we close the \
+        connection we opened; the peer's one carries on */
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,103 @@
+// The stream framer gives the same messages whatever the split, and stops at the first bad header.
+#include "pptpkit/control/framer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace pptpkit::control {
+namespace {
+
+using bytes = std::vector<std::uint8_t>;
+
+// One valid message of every type, concatenated: 1..15.
+bytes all_messages() {
+  bytes stream;
+  for (std::uint16_t t = 1; t <= message_type_max; ++t) {
+    bytes m(message_size(t), 0);
+    m[0] = static_cast<std::uint8_t>(m.size() >> 8);
+    m[1] = static_cast<std::uint8_t>(m.size());
+    m[3] = 1;
+    m[4] = 0x1A;
+    m[5] = 0x2B;
+    m[6] = 0x3C;
+    m[7] = 0x4D;
+    m[9] = static_cast<std::uint8_t>(t);
+    for (std::size_t i = 12; i < m.size(); ++i) {
+      m[i] = static_cast<std::uint8_t>(t * 31 + i);  // distinct bodies
+    }
+    stream.insert(stream.end(), m.begin(), m.end());
+  }
+  return stream;
+}
+
+std::vector<bytes> frame(const bytes& stream, const std::vector<std::size_t>& cuts, header_status* status = nullptr) {
+  stream_framer f;
+  std::vector<bytes> out;
+  std::size_t at = 0;
+  header_status s = header_status::ok;
+  auto piece = [&](std::size_t to) {
+    s = f.feed(std::span<const std::uint8_t>(stream.data() + at, to - at), [&](std::span<const std::uint8_t> m) {
+      out.emplace_back(m.begin(), m.end());
+      return true;
+    });
+    at = to;
+  };
+  for (std::size_t c : cuts) {
+    piece(c);
+  }
+  piece(stream.size());
+  if (status != nullptr) {
+    *status = s;
+  }
+  return out;
+}
+
+TEST(framer, every_single_split_point_gives_the_same_messages) {
+  const bytes stream = all_messages();
+  const auto whole = frame(stream, {});
+  ASSERT_EQ(whole.size(), 15u);
+  for (std::size_t i = 0; i <= stream.size(); ++i) {
+    EXPECT_EQ(frame(stream, {i}), whole) << "split at " << i;
+  }
+}
+
+TEST(framer, every_pair_of_split_points_in_the_first_messages) {
+  const bytes stream = all_messages();
+  const auto whole = frame(stream, {});
+  const std::size_t span = 156 + 156 + 16 + 4;  // SCCRQ, SCCRP, StopCCRQ and a bit
+  for (std::size_t i = 0; i <= span; ++i) {
+    for (std::size_t j = i; j <= span; j += 3) {
+      ASSERT_EQ(frame(stream, {i, j}), whole) << "splits at " << i << ", " << j;
+    }
+  }
+}
+
+TEST(framer, byte_by_byte) {
+  const bytes stream = all_messages();
+  std::vector<std::size_t> cuts;
+  for (std::size_t i = 1; i < stream.size(); ++i) {
+    cuts.push_back(i);
+  }
+  EXPECT_EQ(frame(stream, cuts), frame(stream, {}));
+}
+
+TEST(framer, stops_at_a_bad_header_and_stays_failed) {
+  bytes stream = all_messages();
+  stream[156 + 4] = 0;  // the SCCRP's magic cookie
+  header_status s;
+  auto got = frame(stream, {200}, &s);
+  EXPECT_EQ(got.size(), 1u);  // the SCCRQ before it
+  EXPECT_EQ(s, header_status::bad_magic);
+}
+
+TEST(framer, a_callback_that_stops_leaves_the_rest) {
+  const bytes stream = all_messages();
+  stream_framer f;
+  int n = 0;
+  f.feed(stream, [&](std::span<const std::uint8_t>) { return ++n < 2; });
+  EXPECT_EQ(n, 2);
+}
+
+}  // namespace
+}  // namespace pptpkit::control
