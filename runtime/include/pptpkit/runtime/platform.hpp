@@ -68,7 +68,7 @@ struct tun_config {
 };
 
 struct route {
-  std::uint32_t destination = 0;  // network, host order
+  std::uint32_t destination = 0;   // network, host order
   std::uint8_t prefix_length = 0;  // 0 = default route
 };
 
@@ -94,15 +94,14 @@ class platform {
   virtual handle local_accept(handle listener) = 0;
   virtual io_result stream_read(handle h, std::span<std::uint8_t> out) = 0;        // closed = peer EOF
   virtual io_result stream_write(handle h, std::span<const std::uint8_t> in) = 0;  // may be partial
-  virtual void close(handle h) = 0;  // any handle; unwatches it
+  virtual void close(handle h) = 0;                                                // any handle; unwatches it
 
   // --- GRE: one raw socket carries every session (IPPROTO_GRE 47) ---
   virtual handle gre_open(std::uint32_t local_address, std::string& error) = 0;
   // Up to `max` packets. Each packet's data starts at the GRE header (the outer IP header is stripped,
   // its length taken from what was received, never from ip_len); aux = the sender's IPv4 address.
   // Returns how many were appended.
-  virtual std::uint32_t gre_receive(handle h, core::packet_pool& pool, core::packet_list& out,
-                                    std::uint32_t max) = 0;
+  virtual std::uint32_t gre_receive(handle h, core::packet_pool& pool, core::packet_list& out, std::uint32_t max) = 0;
   // Sends each packet (data = GRE header onward) to the IPv4 address in its aux. Takes `in`.
   // Returns how many were sent; the rest were dropped (and counted by the platform).
   virtual std::uint32_t gre_send(handle h, core::packet_list& in) = 0;
@@ -115,8 +114,7 @@ class platform {
                             std::string& error) = 0;
   virtual bool tun_add_route(handle h, const route& r, std::string& error) = 0;
   // Up to `max` IP packets read from the interface; IPv6 ones carry PPTPKIT_PACKET_F_IPV6.
-  virtual std::uint32_t tun_read(handle h, core::packet_pool& pool, core::packet_list& out,
-                                 std::uint32_t max) = 0;
+  virtual std::uint32_t tun_read(handle h, core::packet_pool& pool, core::packet_list& out, std::uint32_t max) = 0;
   // Writes each IP packet to the interface. Takes `in`; returns how many were written.
   virtual std::uint32_t tun_write(handle h, core::packet_list& in) = 0;
 
