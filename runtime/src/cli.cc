@@ -67,7 +67,8 @@ int run_status(const std::vector<std::string>& args, platform& p) {
                 << "Prints a running server's sessions: user, addresses, bytes, packets, drops, reorders, uptime.\n";
       return 0;
     } else {
-      std::cerr << "pptpkit status: unexpected argument '" << args[i] << "' (usage: pptpkit status [--status-socket PATH])\n";
+      std::cerr << "pptpkit status: unexpected argument '" << args[i]
+                << "' (usage: pptpkit status [--status-socket PATH])\n";
       return 2;
     }
   }
@@ -131,7 +132,8 @@ int cli_main(int argc, char** argv, platform& p, const std::string& default_plug
     std::cout << help_text();
     return 0;
   }
-  std::cerr << (command.empty() ? std::string("pptpkit: missing command") : "pptpkit: unknown command '" + command + "'")
+  std::cerr << (command.empty() ? std::string("pptpkit: missing command")
+                                : "pptpkit: unknown command '" + command + "'")
             << "\n"
             << help_text();
   return 2;

@@ -25,7 +25,7 @@ namespace {
 
 // The runtime's own counters (the plugins count their protocol's).
 #define PPTPKIT_RUNTIME_COUNTERS(X)                                                     \
-  X(connections_accepted, "control connections accepted or established")               \
+  X(connections_accepted, "control connections accepted or established")                \
   X(connections_refused_limit, "connections closed at once: --max-connections reached") \
   X(connect_failed, "client: TCP connect to the server failed")                         \
   X(sessions_started, "calls that got a GRE and PPP session")                           \
@@ -50,7 +50,7 @@ constexpr std::uint32_t control_output_limit = 64 * 1024;  // bytes queued per c
 constexpr std::uint32_t max_status_clients = 8;
 constexpr std::uint64_t ms = 1'000'000;
 constexpr std::uint64_t seconds = 1'000'000'000;
-constexpr std::uint64_t stop_bound_ns = 5 * seconds;       // SIGTERM: calls get this long to clear
+constexpr std::uint64_t stop_bound_ns = 5 * seconds;        // SIGTERM: calls get this long to clear
 constexpr std::uint64_t connect_timeout_ns = 30 * seconds;  // client TCP connect
 constexpr int max_drain_rounds = 64;
 constexpr std::uint32_t max_reads_per_ready = 8;  // batches per readiness, so one peer cannot starve others
@@ -128,8 +128,8 @@ struct connection {
   endpoint peer;
   bool connecting = false;  // client: TCP connect in progress
   std::uint64_t connect_deadline = 0;
-  bool up = false;       // CONNECTION_UP seen
-  bool down = false;     // CONNECTION_DOWN seen: close once the output is written
+  bool up = false;        // CONNECTION_UP seen
+  bool down = false;      // CONNECTION_DOWN seen: close once the output is written
   bool stopping = false;  // CONNECTION_STOP sent
   core::packet_list out;  // one control message per packet, in order
   std::uint32_t out_bytes = 0;
@@ -324,11 +324,11 @@ class engine_impl final : public engine {
              ": user=" + (s.user.empty() ? "-" : s.user) + " auth=" + s.auth + " mppe=" + s.mppe +
              " local=" + format_ipv4(s.local) + " remote=" + format_ipv4(s.remote) +
              " ifname=" + (s.ifname.empty() ? "-" : s.ifname) + " peer=" + format_ipv4(s.peer_address) +
-             " state=" + (s.up ? "up" : "negotiating") + " uptime=" +
-             std::to_string((p_.now_ns() - s.started_ns) / seconds) + "s rx_bytes=" + std::to_string(s.rx_bytes) +
-             " tx_bytes=" + std::to_string(s.tx_bytes) + " rx_packets=" + std::to_string(s.rx_packets) +
-             " tx_packets=" + std::to_string(s.tx_packets) + " drops=" + std::to_string(drops) +
-             " reorders=" + std::to_string(reorders) + "\n";
+             " state=" + (s.up ? "up" : "negotiating") +
+             " uptime=" + std::to_string((p_.now_ns() - s.started_ns) / seconds) +
+             "s rx_bytes=" + std::to_string(s.rx_bytes) + " tx_bytes=" + std::to_string(s.tx_bytes) +
+             " rx_packets=" + std::to_string(s.rx_packets) + " tx_packets=" + std::to_string(s.tx_packets) +
+             " drops=" + std::to_string(drops) + " reorders=" + std::to_string(reorders) + "\n";
     }
     out += "runtime:";
     std::array<pptpkit_stat, runtime_counters::count> stats{};
@@ -371,7 +371,8 @@ class engine_impl final : public engine {
     if (level > self->o_.log_level) {
       return;
     }
-    self->p_.log(level, component != nullptr ? component : "plugin", self->tag(self->ctx_connection_, self->ctx_session_) + text);
+    self->p_.log(level, component != nullptr ? component : "plugin",
+                 self->tag(self->ctx_connection_, self->ctx_session_) + text);
   }
   static std::uint64_t service_now(void* ctx) { return static_cast<engine_impl*>(ctx)->p_.now_ns(); }
   static std::int32_t service_random(void* ctx, std::uint8_t* out, std::uint32_t n) {
@@ -496,13 +497,15 @@ class engine_impl final : public engine {
         ++counters_.connections_refused_limit;
         log(PPTPKIT_LOG_WARNING, 0, 0,
             "refusing control connection from " + format_ipv4(peer.address) + ": " +
-                (stopping_ ? std::string("stopping") : std::to_string(o_.max_connections) + " connections (--max-connections) are in use"));
+                (stopping_ ? std::string("stopping")
+                           : std::to_string(o_.max_connections) + " connections (--max-connections) are in use"));
         p_.close(h);
         continue;
       }
       connection& c = add_connection(h, peer);
       ++counters_.connections_accepted;
-      log(PPTPKIT_LOG_INFO, c.id, 0, "control connection from " + format_ipv4(peer.address) + ":" + std::to_string(peer.port));
+      log(PPTPKIT_LOG_INFO, c.id, 0,
+          "control connection from " + format_ipv4(peer.address) + ":" + std::to_string(peer.port));
       p_.watch(h, true, false);
       command(control_, PPTPKIT_CONTROL_CMD_CONNECTION_OPEN, c.id, {0, peer.address}, {}, c.id);
     }
@@ -662,7 +665,8 @@ class engine_impl final : public engine {
     if (c.out_bytes > control_output_limit) {
       ++counters_.control_output_overflow;
       log(PPTPKIT_LOG_WARNING, c.id, 0,
-          "the peer stopped reading the control connection (" + std::to_string(c.out_bytes) + " bytes queued): closing it");
+          "the peer stopped reading the control connection (" + std::to_string(c.out_bytes) +
+              " bytes queued): closing it");
       lost_connection(c.id);
     }
   }
@@ -685,7 +689,8 @@ class engine_impl final : public engine {
       if (res.status == io_status::would_block) {
         break;
       }
-      log(PPTPKIT_LOG_INFO, c.id, 0, "control connection write failed: " + (res.error.empty() ? std::string("closed") : res.error));
+      log(PPTPKIT_LOG_INFO, c.id, 0,
+          "control connection write failed: " + (res.error.empty() ? std::string("closed") : res.error));
       lost_connection(c.id);
       return;
     }
@@ -706,7 +711,8 @@ class engine_impl final : public engine {
     const handle h = p_.tcp_connect(o_.server, error);
     if (h == invalid_handle) {
       ++counters_.connect_failed;
-      log(PPTPKIT_LOG_ERROR, 0, 0, "connect to " + format_ipv4(o_.server.address) + ":" + std::to_string(o_.server.port) + " failed: " + error);
+      log(PPTPKIT_LOG_ERROR, 0, 0,
+          "connect to " + format_ipv4(o_.server.address) + ":" + std::to_string(o_.server.port) + " failed: " + error);
       client_attempt_ended();
       return;
     }
@@ -714,7 +720,8 @@ class engine_impl final : public engine {
     c.connecting = true;
     c.connect_deadline = p_.now_ns() + connect_timeout_ns;
     attempt_had_session_ = false;
-    log(PPTPKIT_LOG_NOTICE, c.id, 0, "connecting to " + format_ipv4(o_.server.address) + ":" + std::to_string(o_.server.port));
+    log(PPTPKIT_LOG_NOTICE, c.id, 0,
+        "connecting to " + format_ipv4(o_.server.address) + ":" + std::to_string(o_.server.port));
     p_.watch(h, false, true);
   }
 
@@ -739,7 +746,8 @@ class engine_impl final : public engine {
       return;
     }
     if (o_.maxfail != 0 && failures_ >= o_.maxfail) {
-      log(PPTPKIT_LOG_ERROR, 0, 0, "giving up after " + std::to_string(failures_) + " failed attempts in a row (--maxfail)");
+      log(PPTPKIT_LOG_ERROR, 0, 0,
+          "giving up after " + std::to_string(failures_) + " failed attempts in a row (--maxfail)");
       finished_ = true;
       exit_status_ = 1;
       return;
@@ -833,6 +841,8 @@ class engine_impl final : public engine {
       // RFC 2637 §2.12 (PAC: Call-Disconnect-Notify) / §2.11 (PNS: Call-Clear-Request). Result 3 = admin.
       command(control_, PPTPKIT_CONTROL_CMD_CALL_CLEAR, cid, {id, server_ ? 3u : 1u}, {}, cid, id);
     }
+    // PPP's last frames (Terminate, an authentication failure) leave before their GRE session closes.
+    drain_ports();
     if (s.gre_open) {
       s.gre_open = false;
       command(gre_, PPTPKIT_GRE_CMD_SESSION_CLOSE, id, {}, {}, cid, id);
@@ -844,8 +854,9 @@ class engine_impl final : public engine {
       s.tun = invalid_handle;
     }
     if (s.hook_up_run && !o_.ip_down.empty()) {
-      run_hook(o_.ip_down, s, {"CONNECT_TIME=" + std::to_string(connect_time), "BYTES_SENT=" + std::to_string(s.tx_bytes),
-                               "BYTES_RCVD=" + std::to_string(s.rx_bytes)});
+      run_hook(o_.ip_down, s,
+               {"CONNECT_TIME=" + std::to_string(connect_time), "BYTES_SENT=" + std::to_string(s.tx_bytes),
+                "BYTES_RCVD=" + std::to_string(s.rx_bytes)});
     }
     if (s.remote_held) {
       pool4_.release(s.remote);
@@ -856,10 +867,10 @@ class engine_impl final : public engine {
     }
     ++counters_.sessions_ended;
     log(s.up ? PPTPKIT_LOG_NOTICE : PPTPKIT_LOG_INFO, cid, id,
-        "session down: " + why + (s.up ? ", connected " + std::to_string(connect_time) + " s, sent " +
-                                             std::to_string(s.tx_bytes) + " bytes, received " +
-                                             std::to_string(s.rx_bytes) + " bytes"
-                                       : std::string()));
+        "session down: " + why +
+            (s.up ? ", connected " + std::to_string(connect_time) + " s, sent " + std::to_string(s.tx_bytes) +
+                        " bytes, received " + std::to_string(s.rx_bytes) + " bytes"
+                  : std::string()));
     if (ci != connections_.end()) {
       auto& list = ci->second.sessions;
       list.erase(std::remove(list.begin(), list.end(), id), list.end());
@@ -882,9 +893,13 @@ class engine_impl final : public engine {
     // pppd: interface-name tty-device speed local-IP-address remote-IP-address ipparam
     const std::string ipparam = format_ipv4(s.peer_address);
     std::vector<std::string> args{s.ifname, s.ifname, "0", format_ipv4(s.local), format_ipv4(s.remote), ipparam};
-    std::vector<std::string> env{"IFNAME=" + s.ifname, "DEVICE=" + s.ifname, "SPEED=0",
-                                 "IPLOCAL=" + format_ipv4(s.local), "IPREMOTE=" + format_ipv4(s.remote),
-                                 "PEERNAME=" + s.user, "IPPARAM=" + ipparam};
+    std::vector<std::string> env{"IFNAME=" + s.ifname,
+                                 "DEVICE=" + s.ifname,
+                                 "SPEED=0",
+                                 "IPLOCAL=" + format_ipv4(s.local),
+                                 "IPREMOTE=" + format_ipv4(s.remote),
+                                 "PEERNAME=" + s.user,
+                                 "IPPARAM=" + ipparam};
     if (s.dns1 != 0) {
       env.push_back("DNS1=" + format_ipv4(s.dns1));
     }
@@ -982,7 +997,8 @@ class engine_impl final : public engine {
   void apply_ipv6(session& s) {
     std::string error;
     if (!p_.tun_set_ipv6(s.tun, s.ipv6_local, s.ipv6_peer, error)) {
-      log(PPTPKIT_LOG_WARNING, s.connection, s.id, "cannot set the IPv6 link-local address on " + s.ifname + ": " + error);
+      log(PPTPKIT_LOG_WARNING, s.connection, s.id,
+          "cannot set the IPv6 link-local address on " + s.ifname + ": " + error);
     }
   }
 
@@ -1012,7 +1028,8 @@ class engine_impl final : public engine {
       if (!pool4_.acquire(policy.address)) {
         ++counters_.address_in_use;
         log(PPTPKIT_LOG_WARNING, s.connection, s.id,
-            "address " + format_ipv4(policy.address) + " of user '" + name + "' is in use by another session: refusing");
+            "address " + format_ipv4(policy.address) + " of user '" + name +
+                "' is in use by another session: refusing");
         command(ppp_, PPTPKIT_PPP_CMD_AUTH_SECRET, s.id, {0}, {}, s.connection, s.id);
         return;
       }
@@ -1031,10 +1048,12 @@ class engine_impl final : public engine {
     bool any = false;
     pptpkit_event ev = PPTPKIT_EVENT_INIT;
     for (int guard = 0; guard < 4096; ++guard) {
+      // Inner layers first: PPP's news about a session (an authentication failure) is reported
+      // before the control connection's news tears the session down.
       ev.struct_size = sizeof(ev);
       bool got = false;
-      if (control_.ops().poll_event(control_.inst, &ev) == 1) {
-        on_control_event(ev);
+      if (ppp_.ops().poll_event(ppp_.inst, &ev) == 1) {
+        on_ppp_event(ev);
         got = true;
       }
       ev.struct_size = sizeof(ev);
@@ -1043,8 +1062,8 @@ class engine_impl final : public engine {
         got = true;
       }
       ev.struct_size = sizeof(ev);
-      if (ppp_.ops().poll_event(ppp_.inst, &ev) == 1) {
-        on_ppp_event(ev);
+      if (control_.ops().poll_event(control_.inst, &ev) == 1) {
+        on_control_event(ev);
         got = true;
       }
       if (!got) {
@@ -1069,8 +1088,9 @@ class engine_impl final : public engine {
     switch (ev.type) {
       case PPTPKIT_CONTROL_EVENT_CONNECTION_UP: {
         c.up = true;
-        log(PPTPKIT_LOG_INFO, c.id, 0, "control connection established with " + format_ipv4(c.peer.address) +
-                                          (text.empty() ? "" : " (" + text + ")"));
+        log(PPTPKIT_LOG_INFO, c.id, 0,
+            "control connection established with " + format_ipv4(c.peer.address) +
+                (text.empty() ? "" : " (" + text + ")"));
         if (!server_) {
           if (stopping_) {
             c.stopping = true;
@@ -1138,11 +1158,17 @@ class engine_impl final : public engine {
 
   void on_ppp_event(const pptpkit_event& ev) {
     auto si = sessions_.find(ev.channel);
+    const std::string text = text_of(ev);
     if (si == sessions_.end()) {
+      if (ev.type == PPTPKIT_PPP_EVENT_AUTH_FAILURE) {  // still the reason the user needs to see
+        ++counters_.auth_failures;
+        log(PPTPKIT_LOG_WARNING, 0, ev.channel,
+            "authentication failed: " + (text.empty() ? std::string("rejected") : text) + " (" +
+                auth_name(ev.values[0]) + ")");
+      }
       return;  // a late event of a session already torn down
     }
     session& s = si->second;
-    const std::string text = text_of(ev);
     switch (ev.type) {
       case PPTPKIT_PPP_EVENT_AUTH_SECRET_NEEDED:
         if (server_) {
@@ -1378,7 +1404,8 @@ class engine_impl final : public engine {
     if ((signals & signal_reload) != 0 && server_) {
       try {
         secrets_ = chap_secrets::load(o_.secrets_path);
-        log(PPTPKIT_LOG_NOTICE, 0, 0, "re-read " + o_.secrets_path + ": " + std::to_string(secrets_.entries().size()) + " secrets");
+        log(PPTPKIT_LOG_NOTICE, 0, 0,
+            "re-read " + o_.secrets_path + ": " + std::to_string(secrets_.entries().size()) + " secrets");
       } catch (const std::exception& e) {
         log(PPTPKIT_LOG_ERROR, 0, 0, std::string("keeping the old secrets: ") + e.what());
       }
@@ -1463,7 +1490,8 @@ class engine_impl final : public engine {
   }
 
   void write_status(handle h) {
-    auto it = std::find_if(status_clients_.begin(), status_clients_.end(), [&](const status_client& s) { return s.h == h; });
+    auto it =
+        std::find_if(status_clients_.begin(), status_clients_.end(), [&](const status_client& s) { return s.h == h; });
     if (it == status_clients_.end()) {
       return;
     }

@@ -100,8 +100,7 @@ const std::vector<option_spec>& specs() {
            o.user = v;
          }
        }},
-      {"status-socket", true, false, for_server,
-       [](daemon_options& o, const std::string& v) { o.status_socket = v; }},
+      {"status-socket", true, false, for_server, [](daemon_options& o, const std::string& v) { o.status_socket = v; }},
       {"server", true, false, for_client,
        [](daemon_options& o, const std::string& v) { o.server = parse_endpoint("server", v, 1723); }},
       {"password-file", true, false, for_client,
@@ -227,15 +226,15 @@ endpoint parse_endpoint(const std::string& option, const std::string& value, std
   return e;
 }
 
-daemon_options parse_daemon_options(daemon_mode mode, const std::vector<std::string>& args,
-                                    const char* env_password, const std::string& default_plugin_dir) {
+daemon_options parse_daemon_options(daemon_mode mode, const std::vector<std::string>& args, const char* env_password,
+                                    const std::string& default_plugin_dir) {
   std::vector<given> command_line;
   std::string config_path;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (!arg.starts_with("--") || arg.size() == 2) {
-      throw option_error("unexpected argument '" + arg + "' (options start with --; see pptpkit " +
-                         mode_name(mode) + " --help)");
+      throw option_error("unexpected argument '" + arg + "' (options start with --; see pptpkit " + mode_name(mode) +
+                         " --help)");
     }
     std::string name = arg.substr(2);
     std::string value;
@@ -246,8 +245,9 @@ daemon_options parse_daemon_options(daemon_mode mode, const std::vector<std::str
       inline_value = true;
     }
     if (name == "password") {
-      throw option_error("--password is not accepted: the command line is visible to every user in ps; use "
-                         "--password-file FILE or the PPTPKIT_PASSWORD environment variable");
+      throw option_error(
+          "--password is not accepted: the command line is visible to every user in ps; use "
+          "--password-file FILE or the PPTPKIT_PASSWORD environment variable");
     }
     if (name == "config") {
       if (!inline_value) {

@@ -63,15 +63,15 @@ struct daemon_options {
   bool defaultroute = false;
   std::vector<cidr> routes;
   bool persist = false;
-  std::uint32_t maxfail = 10;     // pppd: 0 = no limit
-  std::uint32_t holdoff_s = 30;   // pppd's default
-  bool usepeerdns = true;         // report the DNS servers the server gives (ip-up gets DNS1/DNS2)
+  std::uint32_t maxfail = 10;    // pppd: 0 = no limit
+  std::uint32_t holdoff_s = 30;  // pppd's default
+  bool usepeerdns = true;        // report the DNS servers the server gives (ip-up gets DNS1/DNS2)
 };
 
 // Parses the arguments after "server" / "client". `env_password` is PPTPKIT_PASSWORD (nullptr when
 // unset). Throws option_error.
-daemon_options parse_daemon_options(daemon_mode mode, const std::vector<std::string>& args,
-                                    const char* env_password, const std::string& default_plugin_dir);
+daemon_options parse_daemon_options(daemon_mode mode, const std::vector<std::string>& args, const char* env_password,
+                                    const std::string& default_plugin_dir);
 
 // "ADDR[:PORT]" -> endpoint (port defaults to `default_port`); throws option_error naming `option`.
 endpoint parse_endpoint(const std::string& option, const std::string& value, std::uint16_t default_port);
