@@ -48,7 +48,6 @@ PPTPKIT_DEFINE_COUNTERS(runtime_counters, PPTPKIT_RUNTIME_COUNTERS);
 constexpr std::uint32_t batch_max = PPTPKIT_BATCH_MAX;
 constexpr std::uint32_t control_output_limit = 64 * 1024;  // bytes queued per connection
 constexpr std::uint32_t max_status_clients = 8;
-constexpr std::uint64_t ms = 1'000'000;
 constexpr std::uint64_t seconds = 1'000'000'000;
 constexpr std::uint64_t stop_bound_ns = 5 * seconds;        // SIGTERM: calls get this long to clear
 constexpr std::uint64_t connect_timeout_ns = 30 * seconds;  // client TCP connect
@@ -419,13 +418,29 @@ class engine_impl final : public engine {
     cmd.entry_count = static_cast<std::uint32_t>(c.size());
     log_context lc(*this, log_connection, log_session);
     const std::int32_t rc = pi.ops().command(pi.inst, &cmd, now_);
-    if (rc < 0) {
+    if (rc == PPTPKIT_ERR_NOT_FOUND && ends_something(pi, type)) {
+      // The plugin already ended it (both sides hung up at once): nothing left to end.
+      log(PPTPKIT_LOG_DEBUG, log_connection, log_session,
+          std::string(pi.kind) + " command " + std::to_string(type) + ": already gone");
+    } else if (rc < 0) {
       ++counters_.plugin_errors;
       log(PPTPKIT_LOG_WARNING, log_connection, log_session,
           std::string(pi.kind) + " command " + std::to_string(type) + " on channel " + std::to_string(channel) +
               " failed: " + error_name(rc));
     }
     return rc;
+  }
+
+  // Commands that end a channel; NOT_FOUND for them means it had already ended.
+  bool ends_something(const plugin_instance& pi, std::uint32_t type) const {
+    if (&pi == &control_) {
+      return type == PPTPKIT_CONTROL_CMD_CALL_CLEAR || type == PPTPKIT_CONTROL_CMD_CONNECTION_STOP ||
+             type == PPTPKIT_CONTROL_CMD_CONNECTION_CLOSED;
+    }
+    if (&pi == &gre_) {
+      return type == PPTPKIT_GRE_CMD_SESSION_CLOSE;
+    }
+    return type == PPTPKIT_PPP_CMD_LOWER_DOWN || type == PPTPKIT_PPP_CMD_SESSION_CLOSE;
   }
 
   // ---------------------------------------------------------------- logs

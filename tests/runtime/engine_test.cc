@@ -15,6 +15,7 @@
 
 #include "pptpkit/runtime/cli.hpp"
 #include "pptpkit/runtime/secrets.hpp"
+#include "pptpkit/testing/alloc_counter.hpp"
 #include "pptpkit/testing/sim_platform.hpp"
 
 namespace {
@@ -159,7 +160,10 @@ class engine_test : public ::testing::Test {
   void step_all() {
     for (auto& n : nodes_) {
       if (n->running()) {
+        const std::uint64_t sim_before = n->host->own_allocations;
+        const pptpkit::testing::allocation_scope scope;
         n->daemon->step();
+        daemon_allocations_ += scope.allocations() - (n->host->own_allocations - sim_before);
       }
     }
   }
@@ -167,9 +171,7 @@ class engine_test : public ::testing::Test {
     run_until([] { return false; }, t);
   }
 
-  static bool up(const node& n, std::size_t sessions = 1) {
-    return n.host->count_logs("session up:") >= sessions;
-  }
+  static bool up(const node& n, std::size_t sessions = 1) { return n.host->count_logs("session up:") >= sessions; }
 
   // Sends a ping from a client's tun to the server and back; returns whether both arrived intact.
   bool ping_through(node& client, node& server, std::uint8_t marker) {
@@ -201,6 +203,7 @@ class engine_test : public ::testing::Test {
   }
 
   sim_network net_;
+  std::uint64_t daemon_allocations_ = 0;  // heap allocations inside step(), the simulator's excluded
   std::string secrets_;
   std::vector<std::unique_ptr<node>> nodes_;
 };
@@ -213,10 +216,12 @@ TEST_F(engine_test, server_and_three_clients_come_up_and_ping_both_ways) {
   ASSERT_TRUE(run_until([&] { return up(a) && up(b) && up(c) && up(server, 3); }));
   EXPECT_EQ(server.daemon->session_count(), 3u);
   // The contract's line, one per session on each side.
-  EXPECT_TRUE(server.host->logged("session up: user=alice auth=MS-CHAPv2 mppe=128-bit-stateless local=10.0.0.1 "
-                                  "remote=10.0.0.100 ifname=pptp0"));
-  EXPECT_TRUE(a.host->logged("session up: user=alice auth=MS-CHAPv2 mppe=128-bit-stateless local=10.0.0.100 "
-                             "remote=10.0.0.1 ifname=pptp0"));
+  EXPECT_TRUE(
+      server.host->logged("session up: user=alice auth=MS-CHAPv2 mppe=128-bit-stateless local=10.0.0.1 "
+                          "remote=10.0.0.100 ifname=pptp0"));
+  EXPECT_TRUE(
+      a.host->logged("session up: user=alice auth=MS-CHAPv2 mppe=128-bit-stateless local=10.0.0.100 "
+                     "remote=10.0.0.1 ifname=pptp0"));
   EXPECT_EQ(a.host->count_logs("session up:"), 1u);
   EXPECT_TRUE(a.host->logged("DNS servers from the peer: 10.0.0.53 10.0.0.54"));
   // Interfaces: pptpN with the negotiated MTU, addresses and the IPv6 link-local ids.
@@ -252,6 +257,30 @@ TEST_F(engine_test, a_burst_of_packets_crosses_in_order_in_batches) {
   const std::string status = server.daemon->status_report();
   EXPECT_NE(status.find("rx_bytes=420000"), std::string::npos) << status;
   EXPECT_NE(status.find("rx_packets=300"), std::string::npos) << status;
+}
+
+TEST_F(engine_test, the_forwarding_path_does_not_allocate) {
+  node& server = start_server();
+  node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
+  ASSERT_TRUE(run_until([&] { return up(a) && up(server); }));
+  for (node* n : {&server, &a}) {
+    n->host->allocation_probe = &pptpkit::testing::allocations_on_this_thread;
+  }
+  sim_tun* ct = a.host->tun("pptp0");
+  sim_tun* st = server.host->tun("pptp0");
+  const auto burst = [&](std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
+      ct->from_stack.push_back(ping(0x0a000064, 0x0a000001, static_cast<std::uint8_t>(i), 1400));
+      st->from_stack.push_back(ping(0x0a000001, 0x0a000064, static_cast<std::uint8_t>(i), 1400));
+    }
+  };
+  burst(200);  // warm-up: containers of the loop reach their working size
+  ASSERT_TRUE(run_until([&] { return st->to_stack.size() == 200 && ct->to_stack.size() == 200; }, 5 * s));
+  daemon_allocations_ = 0;
+  burst(500);
+  ASSERT_TRUE(run_until([&] { return st->to_stack.size() == 700 && ct->to_stack.size() == 700; }, 5 * s));
+  EXPECT_EQ(daemon_allocations_, 0u);
+  EXPECT_GT(server.host->own_allocations, 0u);  // the probe works: the simulator does allocate
 }
 
 TEST_F(engine_test, hooks_get_pppds_arguments_and_environment) {
@@ -371,8 +400,8 @@ TEST_F(engine_test, the_address_pool_runs_out_cleanly) {
   for (std::uint32_t i = 0; i < 4; ++i) {
     std::string name = "c";
     name += std::to_string(i);
-    clients.push_back(&start_client(name, 0xc6336401 + i, i % 2 == 0 ? "alice" : "bob",
-                                    i % 2 == 0 ? "alice-pw" : "bob-pw"));
+    clients.push_back(
+        &start_client(name, 0xc6336401 + i, i % 2 == 0 ? "alice" : "bob", i % 2 == 0 ? "alice-pw" : "bob-pw"));
   }
   ASSERT_TRUE(run_until([&] { return up(server, 3) && clients[3]->daemon->finished(); }));
   EXPECT_TRUE(server.host->logged("no free address in --remoteip"));
@@ -385,9 +414,8 @@ TEST_F(engine_test, no_gre_from_the_peer_is_diagnosed_on_both_sides) {
   net_.set_link(std::make_unique<seeded_link>(net_.seed(), dead));
   node& server = start_server();
   node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
-  ASSERT_TRUE(run_until([&] {
-    return server.host->logged("no GRE arrives") && a.host->logged("no GRE arrives");
-  }, 10 * s));
+  ASSERT_TRUE(
+      run_until([&] { return server.host->logged("no GRE arrives") && a.host->logged("no GRE arrives"); }, 10 * s));
   for (node* n : {&server, &a}) {
     EXPECT_TRUE(n->host->logged("the control connection is up but no GRE arrives from"));
     EXPECT_TRUE(n->host->logged("firewall dropping IP protocol 47"));
@@ -404,8 +432,12 @@ TEST_F(engine_test, seeded_loss_and_reordering_do_not_break_the_wiring) {
   std::vector<node*> clients;
   // Authentication frames may be lost (the fake PPP does not retransmit); persist brings them back.
   for (std::uint32_t i = 0; i < 3; ++i) {
-    auto o = client_options(i == 0 ? "alice" : i == 1 ? "bob" : "carol",
-                            i == 0 ? "alice-pw" : i == 1 ? "bob-pw" : "carol-pw");
+    auto o = client_options(i == 0   ? "alice"
+                            : i == 1 ? "bob"
+                                     : "carol",
+                            i == 0   ? "alice-pw"
+                            : i == 1 ? "bob-pw"
+                                     : "carol-pw");
     o.persist = true;
     o.maxfail = 0;
     clients.push_back(&start("client" + std::to_string(i), 0xc6336401 + i, o));
@@ -470,9 +502,9 @@ TEST_F(engine_test, sigusr1_logs_statistics_and_status_answers_on_the_socket) {
   const int rc = cli_main(4, const_cast<char**>(argv), terminal, FAKE_PLUGIN_DIR);
   const std::string out = ::testing::internal::GetCapturedStdout();
   EXPECT_EQ(rc, 0);
-  for (const char* field : {"pptpkit server: 1 session", "user=alice", "local=10.0.0.1", "remote=10.0.0.100",
-                            "rx_bytes=84", "tx_bytes=84", "rx_packets=1", "tx_packets=1", "drops=0", "reorders=0",
-                            "uptime=", "ifname=pptp0"}) {
+  for (const char* field :
+       {"pptpkit server: 1 session", "user=alice", "local=10.0.0.1", "remote=10.0.0.100", "rx_bytes=84", "tx_bytes=84",
+        "rx_packets=1", "tx_packets=1", "drops=0", "reorders=0", "uptime=", "ifname=pptp0"}) {
     EXPECT_NE(out.find(field), std::string::npos) << field << " in\n" << out;
   }
   const char* wrong[] = {"pptpkit", "status", "--status-socket", "/run/nothing.sock"};
@@ -609,9 +641,9 @@ TEST_F(engine_test, cli_runs_a_server_that_drops_privileges_after_binding) {
   sim_host& h = net_.add_host("h", server_ip);
   h.raise(signal_stop);  // stop right away: we only check the start-up sequence
   const std::string secrets = secrets_;
-  std::vector<std::string> args{"pptpkit",    "server",         "--listen",  "192.0.2.1", "--localip",
-                                "10.0.0.1",   "--remoteip",     "10.0.0.100-102", "--secrets", secrets,
-                                "--user",     "nobody",         "--plugin-dir", FAKE_PLUGIN_DIR};
+  std::vector<std::string> args{"pptpkit",  "server",     "--listen",       "192.0.2.1",    "--localip",
+                                "10.0.0.1", "--remoteip", "10.0.0.100-102", "--secrets",    secrets,
+                                "--user",   "nobody",     "--plugin-dir",   FAKE_PLUGIN_DIR};
   std::vector<char*> argv;
   for (std::string& a : args) {
     argv.push_back(a.data());

@@ -14,8 +14,8 @@ std::string temp_file(const std::string& name, const std::string& text) {
   return path;
 }
 
-const std::vector<std::string> server_minimum{"--localip", "10.0.0.1", "--remoteip", "10.0.0.100-149", "--secrets",
-                                              "chap-secrets"};
+const std::vector<std::string> server_minimum{"--localip",      "10.0.0.1",  "--remoteip",
+                                              "10.0.0.100-149", "--secrets", "chap-secrets"};
 
 std::string error_of(daemon_mode mode, const std::vector<std::string>& args, const char* env = nullptr) {
   try {
@@ -42,11 +42,36 @@ TEST(options, server_defaults_follow_pptpd_and_pppd) {
 
 TEST(options, every_server_option_and_the_equals_form) {
   auto args = server_minimum;
-  for (const char* a : {"--listen=192.0.2.1:1724", "--dns", "10.0.0.53,10.0.0.54", "--auth", "chap,mschapv2",
-                        "--mppe", "required", "--mppe-bits", "128", "--mppe-stateful", "--echo-interval", "10",
-                        "--echo-failure", "3", "--max-connections", "5", "--ifname", "vpn", "--ip-up", "/up",
-                        "--ip-down", "/down", "--user", "nobody", "--status-socket", "/tmp/s", "--log-level",
-                        "debug", "--plugin-dir", "/p"}) {
+  for (const char* a : {"--listen=192.0.2.1:1724",
+                        "--dns",
+                        "10.0.0.53,10.0.0.54",
+                        "--auth",
+                        "chap,mschapv2",
+                        "--mppe",
+                        "required",
+                        "--mppe-bits",
+                        "128",
+                        "--mppe-stateful",
+                        "--echo-interval",
+                        "10",
+                        "--echo-failure",
+                        "3",
+                        "--max-connections",
+                        "5",
+                        "--ifname",
+                        "vpn",
+                        "--ip-up",
+                        "/up",
+                        "--ip-down",
+                        "/down",
+                        "--user",
+                        "nobody",
+                        "--status-socket",
+                        "/tmp/s",
+                        "--log-level",
+                        "debug",
+                        "--plugin-dir",
+                        "/p"}) {
     args.emplace_back(a);
   }
   const auto o = parse_daemon_options(daemon_mode::server, args, nullptr, "plugins");
@@ -103,11 +128,11 @@ TEST(options, the_password_never_comes_from_the_command_line) {
 }
 
 TEST(options, client_routes_and_reconnect_like_pppd) {
-  const auto o = parse_daemon_options(daemon_mode::client,
-                                      {"--server", "192.0.2.1:1724", "--user", "alice", "--defaultroute", "--route",
-                                       "10.1.0.0/16", "--route", "10.2.0.0/16", "--persist", "--maxfail", "0",
-                                       "--holdoff", "5"},
-                                      "pw", "p");
+  const auto o =
+      parse_daemon_options(daemon_mode::client,
+                           {"--server", "192.0.2.1:1724", "--user", "alice", "--defaultroute", "--route", "10.1.0.0/16",
+                            "--route", "10.2.0.0/16", "--persist", "--maxfail", "0", "--holdoff", "5"},
+                           "pw", "p");
   EXPECT_EQ(o.server, (endpoint{0xc0000201u, 1724}));
   EXPECT_TRUE(o.defaultroute);
   ASSERT_EQ(o.routes.size(), 2u);

@@ -39,8 +39,8 @@ TEST(ranges, accept_every_pptpd_remoteip_form) {
 }
 
 TEST(ranges, reject_backwards_malformed_and_huge_ranges_naming_the_item) {
-  for (const char* bad : {"10.0.0.149-100", "10.0.0.300-5", "10.0.0.1-", "10.0.0.1,,10.0.0.2", "",
-                          "10.0.0.1-10.0.0.0", "10.0.0.0-10.255.255.255", "10.0.0.1-256"}) {
+  for (const char* bad : {"10.0.0.149-100", "10.0.0.300-5", "10.0.0.1-", "10.0.0.1,,10.0.0.2", "", "10.0.0.1-10.0.0.0",
+                          "10.0.0.0-10.255.255.255", "10.0.0.1-256"}) {
     EXPECT_THROW(parse_ranges(bad), parse_error) << bad;
   }
   try {
@@ -137,7 +137,8 @@ TEST(chap_secrets, errors_name_the_file_and_line) {
     }
     return std::string("no error");
   };
-  EXPECT_EQ(message("alice * x\nbob *\n"), "secrets.txt:2: an entry needs at least client, server and secret (found 2 fields)");
+  EXPECT_EQ(message("alice * x\nbob *\n"),
+            "secrets.txt:2: an entry needs at least client, server and secret (found 2 fields)");
   EXPECT_EQ(message("alice * \"unterminated\n"), "secrets.txt:1: unterminated quote");
   EXPECT_NE(message("alice * x 10.0.0.300\n").find("'10.0.0.300' is not an IPv4 address"), std::string::npos);
   EXPECT_NE(message("alice * x - 10.0.0.1\n").find("'-' must be the only address"), std::string::npos);

@@ -90,8 +90,8 @@ class ppp final : public core::instance {
           return PPTPKIT_ERR_STATE;
         }
         const core::config_map c(cmd.entries, cmd.entry_count);
-        c.reject_unknown({"role", "auth", "user", "password", "name", "local_ip", "remote_ip", "dns1", "dns2",
-                          "mppe", "mppe_bits", "mppe_stateful", "lcp_echo_interval", "lcp_echo_failure"});
+        c.reject_unknown({"role", "auth", "user", "password", "name", "local_ip", "remote_ip", "dns1", "dns2", "mppe",
+                          "mppe_bits", "mppe_stateful", "lcp_echo_interval", "lcp_echo_failure"});
         session& s = sessions_[cmd.channel];
         s.server = c.get("role") == "server";
         s.mppe = c.get("mppe", "optional") != "refused";
@@ -192,7 +192,8 @@ class ppp final : public core::instance {
       events_.push(PPTPKIT_PPP_EVENT_ENCRYPTION_UP, channel, {128, 1});
     }
     events_.push(PPTPKIT_PPP_EVENT_IPV4_UP, channel, {s.local, s.remote, s.dns1, s.dns2, 1400});
-    events_.push(PPTPKIT_PPP_EVENT_IPV6_UP, channel, {0x0200000000000000ull | s.local, 0x0200000000000000ull | s.remote});
+    events_.push(PPTPKIT_PPP_EVENT_IPV6_UP, channel,
+                 {0x0200000000000000ull | s.local, 0x0200000000000000ull | s.remote});
   }
 
   void fail(std::uint32_t channel, const std::string& why) {

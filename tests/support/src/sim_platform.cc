@@ -104,6 +104,7 @@ void sim_host::random_bytes(std::span<std::uint8_t> out) {
 }
 
 void sim_host::log(std::uint32_t level, std::string_view component, std::string_view text) {
+  probe_scope probe(*this);
   logs_.push_back({level, std::string(component), std::string(text)});
   if (echo_logs) {
     std::fprintf(stderr, "%10.3f %-8s %s: %.*s\n", static_cast<double>(net_.now()) / 1e9, name_.c_str(),
@@ -112,9 +113,8 @@ void sim_host::log(std::uint32_t level, std::string_view component, std::string_
 }
 
 std::size_t sim_host::count_logs(const std::string& needle) const {
-  return static_cast<std::size_t>(std::count_if(logs_.begin(), logs_.end(), [&](const sim_log_line& l) {
-    return l.text.find(needle) != std::string::npos;
-  }));
+  return static_cast<std::size_t>(std::count_if(
+      logs_.begin(), logs_.end(), [&](const sim_log_line& l) { return l.text.find(needle) != std::string::npos; }));
 }
 
 sim_tun* sim_host::tun(const std::string& name) {
@@ -282,6 +282,7 @@ handle sim_host::local_accept(handle listener) {
 }
 
 io_result sim_host::stream_read(handle h, std::span<std::uint8_t> out) {
+  probe_scope probe(*this);
   auto* s = net_.find_stream(h);
   if (s == nullptr || s->closed) {
     return {io_status::error, 0, "Bad file descriptor"};
@@ -302,6 +303,7 @@ io_result sim_host::stream_read(handle h, std::span<std::uint8_t> out) {
 }
 
 io_result sim_host::stream_write(handle h, std::span<const std::uint8_t> in) {
+  probe_scope probe(*this);
   auto* s = net_.find_stream(h);
   if (s == nullptr || s->closed) {
     return {io_status::error, 0, "Bad file descriptor"};
@@ -372,6 +374,7 @@ handle sim_host::gre_open(std::uint32_t, std::string& error) {
 }
 
 std::uint32_t sim_host::gre_receive(handle h, core::packet_pool& pool, core::packet_list& out, std::uint32_t max) {
+  probe_scope probe(*this);
   std::uint32_t n = 0;
   while (h == gre_ && n < max && !gre_rx_.empty()) {
     pptpkit_packet* p = pool.alloc();
@@ -390,6 +393,7 @@ std::uint32_t sim_host::gre_receive(handle h, core::packet_pool& pool, core::pac
 }
 
 std::uint32_t sim_host::gre_send(handle h, core::packet_list& in) {
+  probe_scope probe(*this);
   std::uint32_t sent = 0;
   while (pptpkit_packet* p = in.pop_front()) {
     if (h == gre_ && h != invalid_handle) {
@@ -458,6 +462,7 @@ bool sim_host::tun_add_route(handle h, const runtime::route& r, std::string& err
 }
 
 std::uint32_t sim_host::tun_read(handle h, core::packet_pool& pool, core::packet_list& out, std::uint32_t max) {
+  probe_scope probe(*this);
   auto it = tuns_.find(h);
   if (it == tuns_.end() || !it->second->open) {
     return 0;
@@ -482,6 +487,7 @@ std::uint32_t sim_host::tun_read(handle h, core::packet_pool& pool, core::packet
 }
 
 std::uint32_t sim_host::tun_write(handle h, core::packet_list& in) {
+  probe_scope probe(*this);
   auto it = tuns_.find(h);
   std::uint32_t n = 0;
   while (pptpkit_packet* p = in.pop_front()) {
@@ -503,6 +509,7 @@ void sim_host::unwatch(handle h) {
 }
 
 void sim_host::wait(std::uint64_t deadline_ns, std::vector<runtime::readiness>& ready) {
+  probe_scope probe(*this);
   if (on_wait) {
     on_wait();
   }
@@ -539,6 +546,7 @@ std::uint32_t sim_host::take_signals() {
 
 void sim_host::run_hook(const std::string& path, const std::vector<std::string>& args,
                         const std::vector<std::string>& env) {
+  probe_scope probe(*this);
   hooks_.push_back({path, args, env});
 }
 

@@ -86,8 +86,8 @@ struct sim_tun {
   std::uint64_t ipv6_local = 0;
   std::uint64_t ipv6_peer = 0;
   std::vector<runtime::route> routes;
-  std::deque<std::vector<std::uint8_t>> from_stack;   // to be read by the daemon (tun_read)
-  std::vector<std::vector<std::uint8_t>> to_stack;    // written by the daemon (tun_write)
+  std::deque<std::vector<std::uint8_t>> from_stack;  // to be read by the daemon (tun_read)
+  std::vector<std::vector<std::uint8_t>> to_stack;   // written by the daemon (tun_write)
 };
 
 class sim_host final : public runtime::platform {
@@ -111,11 +111,16 @@ class sim_host final : public runtime::platform {
   std::string dropped_privileges_to;
   bool privileges_dropped = false;
   bool echo_logs = false;
-  std::size_t last_ready = 0;             // readiness entries the last wait() reported
+  std::size_t last_ready = 0;                // readiness entries the last wait() reported
   std::uint64_t last_deadline = UINT64_MAX;  // what the last wait() was asked for
-  std::function<void()> on_wait;          // called at the start of wait() (lets a blocking caller pump)
-  std::uint32_t stream_window = 65536;     // bytes in flight per stream before writes are partial
+  std::function<void()> on_wait;             // called at the start of wait() (lets a blocking caller pump)
+  std::uint32_t stream_window = 65536;       // bytes in flight per stream before writes are partial
   bool fail_tun_open = false;
+  // Allocation accounting: when set (e.g. to testing::allocations_on_this_thread), the heap
+  // allocations the simulation itself makes inside platform calls are added to own_allocations, so a
+  // test can tell the daemon's allocations from the simulator's.
+  std::uint64_t (*allocation_probe)() noexcept = nullptr;
+  std::uint64_t own_allocations = 0;
 
   // --- platform ---
   std::uint64_t now_ns() override;
@@ -155,6 +160,16 @@ class sim_host final : public runtime::platform {
 
  private:
   friend class sim_network;
+  struct probe_scope {
+    explicit probe_scope(sim_host& h) noexcept : host(h), start(h.allocation_probe ? h.allocation_probe() : 0) {}
+    ~probe_scope() {
+      if (host.allocation_probe != nullptr) {
+        host.own_allocations += host.allocation_probe() - start;
+      }
+    }
+    sim_host& host;
+    std::uint64_t start;
+  };
   sim_network& net_;
   std::string name_;
   std::uint32_t address_;
