@@ -105,8 +105,17 @@ std::string error_name(std::int32_t rc) {
   }
 }
 
-// One plugin instance and the module it came from.
+// One plugin instance and the module it came from; the instance dies before its module is closed
+// (also when the engine's constructor throws half way).
 struct plugin_instance {
+  plugin_instance() = default;
+  plugin_instance(const plugin_instance&) = delete;
+  plugin_instance& operator=(const plugin_instance&) = delete;
+  ~plugin_instance() {
+    if (inst != nullptr) {
+      module->ops().destroy(inst);
+    }
+  }
   std::unique_ptr<loaded_plugin> module;
   pptpkit_instance* inst = nullptr;
   const char* kind = "";
@@ -224,6 +233,7 @@ class engine_impl final : public engine {
     for (plugin_instance* pi : {&ppp_, &gre_, &control_}) {
       if (pi->inst != nullptr) {
         pi->ops().destroy(pi->inst);
+        pi->inst = nullptr;
       }
     }
   }

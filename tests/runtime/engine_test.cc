@@ -36,8 +36,10 @@ std::uint64_t test_seed() {
   return env != nullptr ? std::strtoull(env, nullptr, 10) : 20261124;
 }
 
+// Per test (ctest runs tests in parallel): <tmp>/pptpkit_<test>_<name>.
 std::string write_file(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/pptpkit_engine_" + name;
+  const std::string path =
+      ::testing::TempDir() + "/pptpkit_" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + name;
   std::ofstream(path) << text;
   return path;
 }

@@ -9,7 +9,8 @@ namespace {
 using namespace pptpkit::runtime;
 
 std::string temp_file(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/pptpkit_options_" + name;
+  const std::string path = ::testing::TempDir() + "/pptpkit_options_" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + name;
   std::ofstream(path) << text;
   return path;
 }
