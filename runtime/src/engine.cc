@@ -48,6 +48,7 @@ PPTPKIT_DEFINE_COUNTERS(runtime_counters, PPTPKIT_RUNTIME_COUNTERS);
 constexpr std::uint32_t batch_max = PPTPKIT_BATCH_MAX;
 constexpr std::uint32_t control_output_limit = 64 * 1024;  // bytes queued per connection
 constexpr std::uint32_t max_status_clients = 8;
+constexpr std::uint32_t held_packets_max = 64;
 constexpr std::uint64_t seconds = 1'000'000'000;
 constexpr std::uint64_t stop_bound_ns = 5 * seconds;        // SIGTERM: calls get this long to clear
 constexpr std::uint64_t connect_timeout_ns = 30 * seconds;  // client TCP connect
@@ -170,6 +171,9 @@ struct session {
   std::string mppe = "none";
   std::uint64_t ipv6_local = 0;
   std::uint64_t ipv6_peer = 0;
+  // IP packets PPP delivered before IPV4_UP was handled (both come out of one drain round): written
+  // when the interface opens; at most held_packets_max.
+  core::packet_list held;
   std::uint64_t rx_packets = 0;  // from the peer, written to the interface
   std::uint64_t rx_bytes = 0;
   std::uint64_t tx_packets = 0;  // read from the interface, towards the peer
@@ -218,6 +222,7 @@ class engine_impl final : public engine {
       }
     }
     for (auto& [id, s] : sessions_) {
+      pool_->free_list(s.held);
       if (s.tun != invalid_handle) {
         p_.close(s.tun);
       }
@@ -878,6 +883,8 @@ class engine_impl final : public engine {
       p_.close(s.tun);
       s.tun = invalid_handle;
     }
+    counters_.drop_no_interface += s.held.size();
+    pool_->free_list(s.held);
     if (s.hook_up_run && !o_.ip_down.empty()) {
       run_hook(o_.ip_down, s,
                {"CONNECT_TIME=" + std::to_string(connect_time), "BYTES_SENT=" + std::to_string(s.tx_bytes),
@@ -977,6 +984,14 @@ class engine_impl final : public engine {
       s.ifname = actual.empty() ? tc.name : actual;
       owners_[h] = {owner_kind::tun, s.id};
       p_.watch(h, true, false);
+      if (!s.held.empty()) {
+        for (pptpkit_packet& p : s.held) {
+          s.rx_bytes += p.length;
+        }
+        s.rx_packets += s.held.size();
+        p_.tun_write(h, s.held);
+        pool_->free_list(s.held);
+      }
     }
     if (s.ipv6_local != 0) {
       apply_ipv6(s);
@@ -1341,6 +1356,11 @@ class engine_impl final : public engine {
           run.push_back(*p);
         }
         auto si = sessions_.find(channel);
+        if (si != sessions_.end() && si->second.tun == invalid_handle &&
+            si->second.held.size() + run.size() <= held_packets_max) {
+          si->second.held.splice_back(run);  // IPV4_UP is in the event queue: keep them for the tun
+          continue;
+        }
         if (si == sessions_.end() || si->second.tun == invalid_handle) {
           counters_.drop_no_interface += run.size();
           pool_->free_list(run);

@@ -285,6 +285,22 @@ TEST_F(engine_test, the_forwarding_path_does_not_allocate) {
   EXPECT_GT(server.host->own_allocations, 0u);  // the probe works: the simulator does allocate
 }
 
+// The server's first packet rides in the same GRE batch as its IPCP-completing frame, so PPP hands
+// it over before the runtime has handled IPV4_UP and opened the client's interface: it must be held
+// for the interface, not dropped.
+TEST_F(engine_test, a_packet_racing_ipv4_up_reaches_the_new_interface) {
+  node& server = start_server();
+  node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
+  ASSERT_TRUE(run_until([&] { return up(server); }));
+  ASSERT_FALSE(up(a));
+  const auto first = ping(0x0a000001, 0x0a000064, 0x42);
+  server.host->tun("pptp0")->from_stack.push_back(first);
+  ASSERT_TRUE(
+      run_until([&] { return a.host->tun("pptp0") != nullptr && !a.host->tun("pptp0")->to_stack.empty(); }, 1 * s));
+  EXPECT_EQ(a.host->tun("pptp0")->to_stack.front(), first);
+  EXPECT_NE(a.daemon->status_report().find("drop_no_interface=0"), std::string::npos);
+}
+
 TEST_F(engine_test, hooks_get_pppds_arguments_and_environment) {
   node& server = start_server();
   node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
