@@ -156,6 +156,7 @@ struct session {
   bool gre_open = false;
   bool ppp_open = false;
   bool call_cleared = false;
+  bool tearing_down = false;  // teardown() is running: re-entrant calls leave it alone
   bool up = false;
   bool hook_up_run = false;
   handle tun = invalid_handle;
@@ -859,6 +860,10 @@ class engine_impl final : public engine {
   // Ends a session in order: PPP down -> clear the call -> close the GRE session -> close the
   // interface -> ip-down -> free the address. Safe to call once per session; erases it.
   void teardown(session& s, const std::string& why) {
+    if (s.tearing_down) {
+      return;
+    }
+    s.tearing_down = true;
     const std::uint32_t id = s.id;
     const std::uint32_t cid = s.connection;
     if (s.ppp_open) {
@@ -872,7 +877,9 @@ class engine_impl final : public engine {
       command(control_, PPTPKIT_CONTROL_CMD_CALL_CLEAR, cid, {id, server_ ? 3u : 1u}, {}, cid, id);
     }
     // PPP's last frames (Terminate, an authentication failure) leave before their GRE session closes.
+    // (This may end the connection under us, e.g. its output overflows: look it up again after.)
     drain_ports();
+    ci = connections_.find(cid);
     if (s.gre_open) {
       s.gre_open = false;
       command(gre_, PPTPKIT_GRE_CMD_SESSION_CLOSE, id, {}, {}, cid, id);
