@@ -1,5 +1,6 @@
 #include "pptpkit/runtime/cli.hpp"
 
+#include <cstdlib>
 #include <iostream>
 #include <vector>
 
@@ -39,17 +40,17 @@ int run_daemon(daemon_mode mode, const std::vector<std::string>& args, platform&
   try {
     e = engine::create(p, options);
   } catch (const std::exception& ex) {
-    p.log(3, "pptpkit", std::string("cannot start: ") + ex.what());
+    p.log(PPTPKIT_LOG_ERROR, "pptpkit", std::string("cannot start: ") + ex.what());
     return 1;
   }
   std::string error;
   if (!e->start(error)) {
-    p.log(3, "pptpkit", "cannot start: " + error);
+    p.log(PPTPKIT_LOG_ERROR, "pptpkit", "cannot start: " + error);
     return 1;
   }
   // After the sockets are bound: keep only what the data path needs (issue: safety).
   if (!p.drop_privileges(options.run_as_user, error)) {
-    p.log(3, "pptpkit", "cannot drop privileges: " + error);
+    p.log(PPTPKIT_LOG_ERROR, "pptpkit", "cannot drop privileges: " + error);
     return 1;
   }
   return e->run();

@@ -395,6 +395,8 @@ TEST_F(engine_test, garbage_on_one_control_connection_does_not_disturb_another) 
   const std::uint8_t junk[] = {0x00, 0x05, 0xee, 0x00, 0xff, 0xff, 0xff, 0xff};
   EXPECT_EQ(attacker.stream_write(h, junk).status, io_status::ok);
   ASSERT_TRUE(run_until([&] { return server.host->logged("control connection down: malformed message"); }));
+  // The plugin's own log line carries the connection the runtime was feeding it for.
+  EXPECT_TRUE(server.host->logged("[c2] bad message length 5"));
   EXPECT_EQ(server.daemon->session_count(), 1u);
   EXPECT_TRUE(ping_through(a, server, 13));
 }
