@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -240,6 +241,42 @@ TEST_F(engine_test, server_and_three_clients_come_up_and_ping_both_ways) {
   EXPECT_TRUE(ping_through(c, server, 5));
   // Plugin logs carry the session they were about; the runtime's own lines too.
   EXPECT_TRUE(server.host->logged("[c1 s1] session up:"));
+}
+
+TEST_F(engine_test, fifty_clients_at_once_each_through_its_own_tunnel) {
+  auto o = server_options();
+  o.secrets_path = write_file("many", "# every user with this password, any address\n* * shared-pw *\n");
+  o.remoteip = parse_ranges("10.0.0.100-149");
+  node& server = start("server", server_ip, o);
+  std::vector<node*> clients;
+  for (std::uint32_t i = 0; i < 50; ++i) {
+    std::string name = "user";
+    name += std::to_string(i);
+    clients.push_back(&start_client(name, 0xc6336401 + i, name, "shared-pw"));
+  }
+  ASSERT_TRUE(run_until([&] {
+    return up(server, 50) && std::all_of(clients.begin(), clients.end(), [](node* c) { return up(*c); });
+  }));
+  EXPECT_EQ(server.daemon->session_count(), 50u);
+  for (node* c : clients) {
+    ASSERT_TRUE(up(*c)) << c->host->name();
+    sim_tun* t = c->host->tun("pptp0");
+    t->from_stack.push_back(ping(t->config.local, 0x0a000001, static_cast<std::uint8_t>(t->config.local)));
+  }
+  // Every server interface receives exactly its own client's packet.
+  ASSERT_TRUE(run_until([&] {
+    for (int i = 0; i < 50; ++i) {
+      sim_tun* t = server.host->tun("pptp" + std::to_string(i));
+      if (t == nullptr || t->to_stack.size() != 1) {
+        return false;
+      }
+    }
+    return true;
+  }, 2 * s));
+  for (int i = 0; i < 50; ++i) {
+    sim_tun* t = server.host->tun("pptp" + std::to_string(i));
+    EXPECT_EQ(t->to_stack[0][30], static_cast<std::uint8_t>(t->config.peer)) << t->name;
+  }
 }
 
 TEST_F(engine_test, a_burst_of_packets_crosses_in_order_in_batches) {
