@@ -254,9 +254,8 @@ TEST_F(engine_test, fifty_clients_at_once_each_through_its_own_tunnel) {
     name += std::to_string(i);
     clients.push_back(&start_client(name, 0xc6336401 + i, name, "shared-pw"));
   }
-  ASSERT_TRUE(run_until([&] {
-    return up(server, 50) && std::all_of(clients.begin(), clients.end(), [](node* c) { return up(*c); });
-  }));
+  ASSERT_TRUE(run_until(
+      [&] { return up(server, 50) && std::all_of(clients.begin(), clients.end(), [](node* c) { return up(*c); }); }));
   EXPECT_EQ(server.daemon->session_count(), 50u);
   for (node* c : clients) {
     ASSERT_TRUE(up(*c)) << c->host->name();
@@ -264,15 +263,17 @@ TEST_F(engine_test, fifty_clients_at_once_each_through_its_own_tunnel) {
     t->from_stack.push_back(ping(t->config.local, 0x0a000001, static_cast<std::uint8_t>(t->config.local)));
   }
   // Every server interface receives exactly its own client's packet.
-  ASSERT_TRUE(run_until([&] {
-    for (int i = 0; i < 50; ++i) {
-      sim_tun* t = server.host->tun("pptp" + std::to_string(i));
-      if (t == nullptr || t->to_stack.size() != 1) {
-        return false;
-      }
-    }
-    return true;
-  }, 2 * s));
+  ASSERT_TRUE(run_until(
+      [&] {
+        for (int i = 0; i < 50; ++i) {
+          sim_tun* t = server.host->tun("pptp" + std::to_string(i));
+          if (t == nullptr || t->to_stack.size() != 1) {
+            return false;
+          }
+        }
+        return true;
+      },
+      2 * s));
   for (int i = 0; i < 50; ++i) {
     sim_tun* t = server.host->tun("pptp" + std::to_string(i));
     EXPECT_EQ(t->to_stack[0][30], static_cast<std::uint8_t>(t->config.peer)) << t->name;
@@ -436,6 +437,31 @@ TEST_F(engine_test, garbage_on_one_control_connection_does_not_disturb_another) 
   EXPECT_TRUE(server.host->logged("[c2] bad message length 5"));
   EXPECT_EQ(server.daemon->session_count(), 1u);
   EXPECT_TRUE(ping_through(a, server, 13));
+}
+
+TEST_F(engine_test, a_peer_that_stops_reading_loses_only_its_own_connection) {
+  node& server = start_server();
+  server.host->stream_window = 4096;
+  node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
+  ASSERT_TRUE(run_until([&] { return up(a) && up(server); }));
+  // A PNS that asks for call after call and never reads the replies.
+  sim_host& greedy = net_.add_host("greedy", 0xcb007102);
+  std::string error;
+  const handle h = greedy.tcp_connect({server_ip, 1723}, error);
+  run_for(10 * ms);
+  const std::uint8_t sccrq[] = {0x00, 0x04, 0x01, 0x00};
+  ASSERT_EQ(greedy.stream_write(h, sccrq).status, io_status::ok);
+  run_for(10 * ms);
+  for (std::uint32_t i = 0; i < 4000 && !server.host->logged("stopped reading"); ++i) {
+    const std::uint8_t ocrq[] = {
+        0x00, 0x08, 0x07, 0x00, 0x00, 0x00, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)};
+    ASSERT_EQ(greedy.stream_write(h, ocrq).status, io_status::ok);
+    run_for(1 * ms);
+  }
+  EXPECT_TRUE(server.host->logged("[c2] the peer stopped reading the control connection"));
+  EXPECT_NE(server.daemon->status_report().find("control_output_overflow=1"), std::string::npos);
+  EXPECT_EQ(server.daemon->session_count(), 1u);
+  EXPECT_TRUE(ping_through(a, server, 25));
 }
 
 TEST_F(engine_test, max_connections_is_enforced) {

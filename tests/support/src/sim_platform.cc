@@ -314,7 +314,13 @@ io_result sim_host::stream_write(handle h, std::span<const std::uint8_t> in) {
   if (!s->connected) {
     return {io_status::would_block, 0, {}};
   }
-  const std::uint32_t room = stream_window > s->in_flight ? stream_window - s->in_flight : 0;
+  // Bytes in flight plus what the peer has not read yet fill the window (a receiver that stops
+  // reading stops the sender, as TCP's window does).
+  std::size_t unread = s->in_flight;
+  if (auto* peer = net_.find_stream(s->peer)) {
+    unread += peer->rx.size();
+  }
+  const std::size_t room = stream_window > unread ? stream_window - unread : 0;
   const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(room, in.size()));
   if (n == 0) {
     return {io_status::would_block, 0, {}};
@@ -519,7 +525,9 @@ void sim_host::wait(std::uint64_t deadline_ns, std::vector<runtime::readiness>& 
     runtime::readiness r{h, false, false, false};
     if (auto* s = net_.find_stream(h)) {
       r.readable = interest.first && (!s->rx.empty() || s->eof || s->reset);
-      r.writable = interest.second && s->connected && !s->reset && s->in_flight < stream_window;
+      const auto* peer = net_.find_stream(s->peer);
+      const std::size_t unread = s->in_flight + (peer != nullptr ? peer->rx.size() : 0);
+      r.writable = interest.second && s->connected && !s->reset && unread < stream_window;
       r.failed = s->connect_failed || s->reset;
     } else if (auto l = net_.listeners_.find(h); l != net_.listeners_.end()) {
       r.readable = interest.first && !l->second.pending.empty();

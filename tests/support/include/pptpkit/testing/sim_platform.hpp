@@ -114,7 +114,7 @@ class sim_host final : public runtime::platform {
   std::size_t last_ready = 0;                // readiness entries the last wait() reported
   std::uint64_t last_deadline = UINT64_MAX;  // what the last wait() was asked for
   std::function<void()> on_wait;             // called at the start of wait() (lets a blocking caller pump)
-  std::uint32_t stream_window = 65536;       // bytes in flight per stream before writes are partial
+  std::uint32_t stream_window = 65536;       // bytes in flight or unread by the peer before writes are partial
   bool fail_tun_open = false;
   // Allocation accounting: when set (e.g. to testing::allocations_on_this_thread), the heap
   // allocations the simulation itself makes inside platform calls are added to own_allocations, so a
