@@ -40,6 +40,8 @@ namespace {
   X(drop_no_interface, "IP packets from PPP for a session without an interface")        \
   X(no_gre_warnings, "sessions with control up but no GRE from the peer")               \
   X(plugin_errors, "plugin calls that returned an error")                               \
+  X(drop_tun_write, "IP packets the interface did not take")                            \
+  X(drop_gre_send, "GRE packets the raw socket did not send")                           \
   X(status_requests, "status socket requests answered")                                 \
   X(status_refused_limit, "status requests refused: too many at once")                  \
   X(hooks_run, "ip-up / ip-down scripts started")
@@ -1346,7 +1348,8 @@ class engine_impl final : public engine {
       any = true;
       core::packet_list l;
       l.adopt(b);
-      p_.gre_send(gre_h_, l);
+      const std::uint32_t n = l.size();
+      counters_.drop_gre_send += n - std::min(n, p_.gre_send(gre_h_, l));
     }
     // IP packets from the peers -> each session's interface, in runs of one session.
     while (ppp_.ops().poll(ppp_.inst, PPTPKIT_PPP_PORT_NET, &b, batch_max, now_) > 0) {
@@ -1373,9 +1376,11 @@ class engine_impl final : public engine {
           pool_->free_list(run);
           continue;
         }
-        si->second.rx_packets += run.size();
-        si->second.rx_bytes += bytes;
-        p_.tun_write(si->second.tun, run);
+        const std::uint32_t n = run.size();
+        const std::uint32_t written = std::min(n, p_.tun_write(si->second.tun, run));
+        si->second.rx_packets += written;
+        si->second.rx_bytes += written == n ? bytes : 0;  // which ones failed is unknown: count none
+        counters_.drop_tun_write += n - written;
         if (!run.empty()) {
           pool_->free_list(run);  // a platform that left packets behind: do not leak them
         }
