@@ -68,7 +68,7 @@ TEST(options, every_server_option_and_the_equals_form) {
                         "--user",
                         "nobody",
                         "--status-socket",
-                        "/tmp/s",
+                        "/run/pptpkit-test.sock",
                         "--log-level",
                         "debug",
                         "--plugin-dir",
@@ -84,7 +84,7 @@ TEST(options, every_server_option_and_the_equals_form) {
   EXPECT_EQ(o.max_connections, 5u);
   EXPECT_EQ(o.ifname, "vpn");
   EXPECT_EQ(o.run_as_user, "nobody");
-  EXPECT_EQ(o.status_socket, "/tmp/s");
+  EXPECT_EQ(o.status_socket, "/run/pptpkit-test.sock");
   EXPECT_EQ(o.log_level, 7u);
   EXPECT_EQ(o.plugin_dir, "/p");
 }
