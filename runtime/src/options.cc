@@ -287,7 +287,20 @@ daemon_options parse_daemon_options(daemon_mode mode, const std::vector<std::str
     } catch (const parse_error& e) {
       throw option_error(std::string("--config: ") + e.what());
     }
-    for (const auto& [key, value] : lines) {
+    std::vector<std::string> ms_dns;
+    for (const auto& [raw_key, value] : lines) {
+      // pptpd.conf / pppd options names a user may bring along.
+      std::string key = raw_key;
+      if (key == "connections") {
+        key = "max-connections";
+      } else if (key == "lcp-echo-interval") {
+        key = "echo-interval";
+      } else if (key == "lcp-echo-failure") {
+        key = "echo-failure";
+      } else if (key == "ms-dns" && mode == daemon_mode::server) {
+        ms_dns.push_back(value);  // pppd: one address per ms-dns line
+        continue;
+      }
       if (key == "password") {
         throw option_error(config_path + ": 'password' is not a config key; use password-file");
       }
@@ -305,6 +318,17 @@ daemon_options parse_daemon_options(daemon_mode mode, const std::vector<std::str
         spec.apply(o, value);
       } catch (const option_error& e) {
         throw option_error(config_path + ": " + e.what());
+      }
+    }
+    if (!ms_dns.empty() && !on_command_line.contains("dns")) {
+      std::string joined;
+      for (const std::string& a : ms_dns) {
+        joined += (joined.empty() ? "" : ",") + a;
+      }
+      try {
+        find_spec("dns")->apply(o, joined);
+      } catch (const option_error& e) {
+        throw option_error(config_path + ": ms-dns: " + e.what());
       }
     }
   }
@@ -381,7 +405,8 @@ std::string server_help_text() {
          "  --user NAME               run as this user after opening the sockets\n"
          "  --status-socket PATH      answer `pptpkit status` on this local socket\n"
          "  --config FILE             the same options as \"key value\" lines (# comments); the command\n"
-         "                            line wins\n"
+         "                            line wins. pptpd/pppd names work too: connections, ms-dns (one per\n"
+         "                            line), lcp-echo-interval, lcp-echo-failure\n"
          "  --log-level LEVEL         error, warning, notice (default), info or debug\n"
          "\n"
          "Signals: SIGTERM/SIGINT stop every call cleanly (Call-Disconnect-Notify, Stop-Control-\n"

@@ -178,6 +178,20 @@ TEST(options, config_file_fills_in_and_the_command_line_wins) {
   EXPECT_NE(error_of(daemon_mode::client, {"--config", secret}, "pw").find("not a config key"), std::string::npos);
 }
 
+TEST(options, config_files_accept_pptpd_and_pppd_names) {
+  const std::string conf = temp_file("pptpd",
+                                     "localip 10.0.0.1\nremoteip 10.0.0.100-149\nsecrets s\nconnections 7\n"
+                                     "ms-dns 10.0.0.53\nms-dns 10.0.0.54\nlcp-echo-interval 10\n"
+                                     "lcp-echo-failure 3\n");
+  const auto o = parse_daemon_options(daemon_mode::server, {"--config", conf}, nullptr, "p");
+  EXPECT_EQ(o.max_connections, 7u);
+  EXPECT_EQ(o.dns, (std::vector<std::uint32_t>{0x0a000035u, 0x0a000036u}));
+  EXPECT_EQ(o.echo_interval_s, 10u);
+  EXPECT_EQ(o.echo_failure, 3u);
+  const std::string three = temp_file("three", "ms-dns 1.1.1.1\nms-dns 2.2.2.2\nms-dns 3.3.3.3\n");
+  EXPECT_NE(error_of(daemon_mode::server, {"--config", three}).find(three + ": ms-dns: --dns"), std::string::npos);
+}
+
 TEST(options, help_speaks_pptpd_and_pppd) {
   const std::string s = server_help_text();
   for (const char* word : {"pptpd", "localip", "remoteip", "chap-secrets", "ms-dns", "lcp-echo-interval", "ip-up",
