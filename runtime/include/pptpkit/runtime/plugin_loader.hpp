@@ -38,7 +38,7 @@ class loaded_plugin {
 
  private:
   friend std::unique_ptr<loaded_plugin> load_plugin(const std::string&, std::uint32_t, const pptpkit_host_services&);
-  loaded_plugin(std::string path, void* handle) noexcept : path_(std::move(path)), handle_(handle) {}
+  loaded_plugin(std::string path, void* module) noexcept : path_(std::move(path)), handle_(module) {}
 
   std::string path_;
   void* handle_ = nullptr;
