@@ -7,6 +7,7 @@ PPTPKIT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PPTPKIT_PACKAGES=(
   cmake ninja-build g++ clang-14 libclang-rt-14-dev libfuzzer-14-dev clang-format-14 binutils python3
   libgtest-dev libgmock-dev libbenchmark-dev libboost-dev nettle-dev abigail-tools
+  golang-golang-x-sys-dev  # host-bsd: FreeBSD/OpenBSD constants to cross-check against
 )
 
 # ensure_packages PKG...: installs the ones not installed yet (apt-get update once, then install).
