@@ -107,8 +107,7 @@ runtime::handle bsd_platform::tcp_listen(runtime::endpoint local, std::string& e
   return fd;
 }
 
-runtime::handle bsd_platform::tcp_accept(runtime::handle listener, runtime::endpoint& peer,
-                                         runtime::endpoint& local) {
+runtime::handle bsd_platform::tcp_accept(runtime::handle listener, runtime::endpoint& peer, runtime::endpoint& local) {
   raw_sockaddr from;
   const sys_result a = sys_->accept(listener, from);
   if (!a.ok()) {
@@ -293,8 +292,8 @@ runtime::handle bsd_platform::tun_open(const runtime::tun_config& config, std::s
   return fd;
 }
 
-bool bsd_platform::tun_set_ipv6(runtime::handle h, std::uint64_t local_interface_id,
-                                std::uint64_t peer_interface_id, std::string& error) {
+bool bsd_platform::tun_set_ipv6(runtime::handle h, std::uint64_t local_interface_id, std::uint64_t peer_interface_id,
+                                std::string& error) {
   const auto t = tuns_.find(h);
   assert(t != tuns_.end() && "tun_set_ipv6 on a handle tun_open did not return");
   return host_bsd::tun_set_ipv6(*sys_, t->second.state, local_interface_id, peer_interface_id, error);

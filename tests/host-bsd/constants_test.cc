@@ -32,7 +32,8 @@ std::map<std::string, long long> parse_go_constants(const std::string& file) {
   EXPECT_TRUE(in.good()) << xsys_dir + file
                          << " is missing: install golang-golang-x-sys-dev (listed in scripts/lib/common.sh)";
   std::map<std::string, long long> out;
-  const std::regex line(R"(^\s+([A-Z][A-Za-z0-9_]*)\s*=\s*(?:syscall\.(?:Errno|Signal)\()?(-?)(0x[0-9a-fA-F]+|[0-9]+)\)?\s*$)");
+  const std::regex line(
+      R"(^\s+([A-Z][A-Za-z0-9_]*)\s*=\s*(?:syscall\.(?:Errno|Signal)\()?(-?)(0x[0-9a-fA-F]+|[0-9]+)\)?\s*$)");
   std::string s;
   std::smatch m;
   while (std::getline(in, s)) {
@@ -127,7 +128,7 @@ TEST_P(xsys, every_number_the_logic_uses_matches) {
   same("SIGUSR1", c.sigusr1);
   same("SizeofSockaddrInet4", 16);  // the sockaddr_in the system-call layer marshals
   same("IFNAMSIZ", 16);             // the interface names tun_open passes
-  EXPECT_EQ(checked, 48);  // every line above ran
+  EXPECT_EQ(checked, 48);           // every line above ran
 }
 
 TEST_P(xsys, the_ioctl_encoder_reproduces_what_xsys_lists) {

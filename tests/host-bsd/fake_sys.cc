@@ -6,9 +6,8 @@
 namespace pptpkit::host_bsd::testing {
 
 std::int32_t fake_sys::failing(const std::string& name, std::int64_t key) {
-  const auto it = std::find_if(failures_.begin(), failures_.end(), [&](const failure& f) {
-    return f.name == name && (f.match == -1 || f.match == key);
-  });
+  const auto it = std::find_if(failures_.begin(), failures_.end(),
+                               [&](const failure& f) { return f.name == name && (f.match == -1 || f.match == key); });
   if (it == failures_.end()) {
     return 0;
   }

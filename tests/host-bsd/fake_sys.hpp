@@ -7,6 +7,7 @@
 // unless `record_payloads` is on.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -21,7 +22,7 @@ namespace pptpkit::host_bsd::testing {
 struct ioctl_call {
   fd_t fd;
   unsigned long request;
-  std::int32_t int_value = 0;     // ioctl_int
+  std::int32_t int_value = 0;  // ioctl_int
   std::optional<ifreq_args> ifreq;
   std::optional<inet_alias> alias;
   std::optional<inet6_alias> alias6;
@@ -52,13 +53,17 @@ class fake_sys final : public bsd_sys {
   // --- scripting ---
   // The next call named `name` ("open", "socket", "bind", "ioctl", "kevent", "sendto", ...) fails with
   // err; `match` narrows it (a path for open, a request number for ioctl, a domain for socket).
-  void fail(const std::string& name, std::int32_t err, std::int64_t match = -1) { failures_.push_back({name, err, match}); }
+  void fail(const std::string& name, std::int32_t err, std::int64_t match = -1) {
+    failures_.push_back({name, err, match});
+  }
   void fail_open(const std::string& path, std::int32_t err) { open_failures_[path].push_back(err); }
   std::deque<datagram>& inbox(fd_t fd) { return inbox_[fd]; }
   std::deque<std::vector<kevent_record>> kevent_batches;
   std::string tun_name = "tun0";  // what TUNGIFNAME answers
   std::uint64_t now = 0;
   bool record_payloads = true;
+  std::string executable;             // what executable_path answers
+  std::vector<std::string> existing;  // paths exists() knows
 
   // --- what happened ---
   std::vector<std::string> opened;
@@ -111,6 +116,10 @@ class fake_sys final : public bsd_sys {
   void random_bytes(std::span<std::uint8_t> out) override;
   sys_result spawn(const std::string& path, const std::vector<std::string>& args,
                    const std::vector<std::string>& env) override;
+  std::string executable_path() override { return executable; }
+  bool exists(const std::string& path) override {
+    return std::find(existing.begin(), existing.end(), path) != existing.end();
+  }
   std::string error_text(std::int32_t err) override { return "error " + std::to_string(err); }
 
  private:

@@ -90,7 +90,7 @@ TEST_P(gre_path, malformed_headers_are_counted_drops) {
   sys.inbox(5).push_back({{0x45, 0, 0}});
   sys.inbox(5).push_back({v6});
   sys.inbox(5).push_back({long_ihl});
-  sys.inbox(5).push_back({ip_packet(47, plain_gre, 0)});  // valid IP, not PPTP's GRE
+  sys.inbox(5).push_back({ip_packet(47, plain_gre, 0)});     // valid IP, not PPTP's GRE
   sys.inbox(5).push_back({ip_packet(47, {0x30, 0x81}, 0)});  // truncated GRE
   sys.inbox(5).push_back({ip_packet(47, pptp_gre, 0)});
   EXPECT_EQ(gre_receive(sys, raw, *pool, out, 8, counters), 1u);

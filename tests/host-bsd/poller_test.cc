@@ -15,8 +15,7 @@ kevent_record ev(std::uint64_t ident, std::int16_t filter, std::uint16_t flags =
 
 TEST(translate_events, merges_read_and_write_of_one_handle) {
   const auto& c = freebsd;
-  const std::vector<kevent_record> events{ev(7, c.evfilt_read, 0, 100), ev(8, c.evfilt_write),
-                                          ev(7, c.evfilt_write)};
+  const std::vector<kevent_record> events{ev(7, c.evfilt_read, 0, 100), ev(8, c.evfilt_write), ev(7, c.evfilt_write)};
   std::vector<runtime::readiness> ready;
   std::uint32_t signals = 0;
   translate_events(c, events, ready, 0, signals);

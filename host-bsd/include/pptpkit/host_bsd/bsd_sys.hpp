@@ -131,11 +131,14 @@ class bsd_sys {
   virtual sys_result ignore_signal(std::int32_t signal) = 0;  // sigaction(SIG_IGN)
 
   // --- time, randomness, processes ---
-  virtual std::uint64_t monotonic_ns() = 0;                     // clock_gettime(CLOCK_MONOTONIC)
-  virtual void random_bytes(std::span<std::uint8_t> out) = 0;   // arc4random_buf
+  virtual std::uint64_t monotonic_ns() = 0;                    // clock_gettime(CLOCK_MONOTONIC)
+  virtual void random_bytes(std::span<std::uint8_t> out) = 0;  // arc4random_buf
   virtual sys_result spawn(const std::string& path, const std::vector<std::string>& args,
                            const std::vector<std::string>& env) = 0;  // posix_spawn; value = pid
-  virtual std::string error_text(std::int32_t err) = 0;    // strerror
+  // The running program's path (FreeBSD: sysctl KERN_PROC_PATHNAME); empty when the OS cannot say.
+  virtual std::string executable_path() = 0;
+  virtual bool exists(const std::string& path) = 0;      // access(F_OK)
+  virtual std::string error_text(std::int32_t err) = 0;  // strerror
 };
 
 // The real layer for the OS this was compiled for (defined only in BSD builds, by src/sys_bsd.cc).

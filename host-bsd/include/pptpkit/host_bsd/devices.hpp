@@ -27,7 +27,7 @@
 
 namespace pptpkit::host_bsd {
 
-#define PPTPKIT_HOST_BSD_COUNTERS(X)                                                                     \
+#define PPTPKIT_HOST_BSD_COUNTERS(X)                                                                    \
   X(tun_rx_packets, "IP packets read from tun interfaces")                                              \
   X(tun_rx_runt, "tun frames shorter than the 4-byte address-family header (dropped)")                  \
   X(tun_rx_bad_family, "tun frames whose address family is neither AF_INET nor AF_INET6 (dropped)")     \
