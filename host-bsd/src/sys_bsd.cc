@@ -71,22 +71,21 @@ static_assert(native.siocgifflags == SIOCGIFFLAGS && native.siocsifflags == SIOC
 static_assert(native.siocsifmtu == SIOCSIFMTU && native.siocifdestroy == SIOCIFDESTROY);
 static_assert(native.siocaifaddr == SIOCAIFADDR && native.siocaifaddr_in6 == SIOCAIFADDR_IN6);
 static_assert(sizeof(struct ifreq) == sizeof_ifreq);
-static_assert(sizeof(struct in_aliasreq) == (native.kind == os_kind::freebsd ? freebsd_sizeof_ifaliasreq
-                                                                             : openbsd_sizeof_ifaliasreq));
-static_assert(sizeof(struct in6_aliasreq) == (native.kind == os_kind::freebsd ? freebsd_sizeof_in6_aliasreq
-                                                                               : openbsd_sizeof_in6_aliasreq));
+static_assert(sizeof(struct in_aliasreq) ==
+              (native.kind == os_kind::freebsd ? freebsd_sizeof_ifaliasreq : openbsd_sizeof_ifaliasreq));
+static_assert(sizeof(struct in6_aliasreq) ==
+              (native.kind == os_kind::freebsd ? freebsd_sizeof_in6_aliasreq : openbsd_sizeof_in6_aliasreq));
 #if defined(__FreeBSD__)
 static_assert(native.siocsifname == SIOCSIFNAME);
-static_assert(native.tunsifhead == TUNSIFHEAD && native.tunsifmode == TUNSIFMODE &&
-              native.tungifname == TUNGIFNAME);
+static_assert(native.tunsifhead == TUNSIFHEAD && native.tunsifmode == TUNSIFMODE && native.tungifname == TUNGIFNAME);
 static_assert(sizeof(struct in_aliasreq) == sizeof(struct ifaliasreq));  // SIOCAIFADDR is declared with the latter
 #endif
 static_assert(native.evfilt_read == EVFILT_READ && native.evfilt_write == EVFILT_WRITE &&
               native.evfilt_signal == EVFILT_SIGNAL);
 static_assert(native.ev_add == EV_ADD && native.ev_delete == EV_DELETE && native.ev_enable == EV_ENABLE &&
               native.ev_eof == EV_EOF && native.ev_error == EV_ERROR);
-static_assert(native.enoent == ENOENT && native.eintr == EINTR && native.ebusy == EBUSY &&
-              native.eexist == EEXIST && native.eagain == EAGAIN && native.einprogress == EINPROGRESS &&
+static_assert(native.enoent == ENOENT && native.eintr == EINTR && native.ebusy == EBUSY && native.eexist == EEXIST &&
+              native.eagain == EAGAIN && native.einprogress == EINPROGRESS &&
               native.eprotonosupport == EPROTONOSUPPORT && native.eafnosupport == EAFNOSUPPORT);
 static_assert(native.sighup == SIGHUP && native.sigint == SIGINT && native.sigpipe == SIGPIPE &&
               native.sigterm == SIGTERM && native.sigchld == SIGCHLD && native.sigusr1 == SIGUSR1);
@@ -273,7 +272,9 @@ class native_sys final : public bsd_sys {
     }
     return done(::connect(fd, reinterpret_cast<const sockaddr*>(&sun), sizeof(sun)));
   }
-  sys_result listen(fd_t fd, std::int32_t backlog) override { return done(::listen(fd, backlog)); }
+  sys_result listen(fd_t fd, std::int32_t backlog) override {
+    return done(::listen(fd, backlog));
+  }
   sys_result accept(fd_t fd, raw_sockaddr& peer) override {
     sockaddr_storage ss{};
     socklen_t length = sizeof(ss);
@@ -302,7 +303,9 @@ class native_sys final : public bsd_sys {
     const int v = value;
     return done(::setsockopt(fd, level, name, &v, sizeof(v)));
   }
-  sys_result shutdown(fd_t fd, std::int32_t how) override { return done(::shutdown(fd, how)); }
+  sys_result shutdown(fd_t fd, std::int32_t how) override {
+    return done(::shutdown(fd, how));
+  }
   sys_result recvfrom(fd_t fd, std::span<std::uint8_t> out, raw_sockaddr& from) override {
     sockaddr_storage ss{};
     socklen_t length = sizeof(ss);
@@ -316,14 +319,16 @@ class native_sys final : public bsd_sys {
     sockaddr_storage ss{};
     const std::size_t length = std::min<std::size_t>(to.length, sizeof(ss));
     std::memcpy(&ss, to.bytes.data(), length);
-    return done(::sendto(fd, in.data(), in.size(), 0, reinterpret_cast<const sockaddr*>(&ss),
-                         static_cast<socklen_t>(length)));
+    return done(
+        ::sendto(fd, in.data(), in.size(), 0, reinterpret_cast<const sockaddr*>(&ss), static_cast<socklen_t>(length)));
   }
   sys_result sendto_inet(fd_t fd, std::span<const std::uint8_t> in, inet_address to) override {
     const sockaddr_in sin = to_sockaddr(to);
     return done(::sendto(fd, in.data(), in.size(), 0, reinterpret_cast<const sockaddr*>(&sin), sizeof(sin)));
   }
-  sys_result unlink(const std::string& path) override { return done(::unlink(path.c_str())); }
+  sys_result unlink(const std::string& path) override {
+    return done(::unlink(path.c_str()));
+  }
 
   sys_result route_add(std::uint32_t destination, std::uint32_t mask, std::uint32_t gateway) override {
     struct {
@@ -351,7 +356,9 @@ class native_sys final : public bsd_sys {
     return r;
   }
 
-  sys_result kqueue() override { return done(::kqueue()); }
+  sys_result kqueue() override {
+    return done(::kqueue());
+  }
 
   sys_result kevent(fd_t kq, std::span<const kevent_record> changes, std::span<kevent_record> events,
                     std::int64_t timeout_ns) override {
@@ -397,7 +404,9 @@ class native_sys final : public bsd_sys {
     return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
   }
 
-  void random_bytes(std::span<std::uint8_t> out) override { ::arc4random_buf(out.data(), out.size()); }
+  void random_bytes(std::span<std::uint8_t> out) override {
+    ::arc4random_buf(out.data(), out.size());
+  }
 
   sys_result spawn(const std::string& path, const std::vector<std::string>& args,
                    const std::vector<std::string>& env) override {
@@ -429,9 +438,13 @@ class native_sys final : public bsd_sys {
     return {};  // OpenBSD has no reliable way: the caller falls back to argv[0]
   }
 
-  bool exists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
+  bool exists(const std::string& path) override {
+    return ::access(path.c_str(), F_OK) == 0;
+  }
 
-  std::string error_text(std::int32_t err) override { return ::strerror(err); }
+  std::string error_text(std::int32_t err) override {
+    return ::strerror(err);
+  }
 };
 
 }  // namespace

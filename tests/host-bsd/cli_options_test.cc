@@ -1,8 +1,9 @@
 // host-bsd's own command-line option and the default plugin directory.
+#include "pptpkit/host_bsd/cli_options.hpp"
+
 #include <gtest/gtest.h>
 
 #include "fake_sys.hpp"
-#include "pptpkit/host_bsd/cli_options.hpp"
 
 namespace pptpkit::host_bsd {
 namespace {

@@ -49,7 +49,7 @@ sys_result fake_sys::read(fd_t fd, std::span<std::uint8_t> out) {
   }
   const datagram& d = q.front();
   const std::size_t n = std::min(out.size(), d.bytes.size());  // a tun read truncates like the kernel
-  std::memcpy(out.data(), d.bytes.data(), n);
+  std::copy_n(d.bytes.begin(), n, out.begin());
   q.pop_front();
   return {.value = static_cast<std::int64_t>(n)};
 }
@@ -191,7 +191,7 @@ sys_result fake_sys::recvfrom(fd_t fd, std::span<std::uint8_t> out, raw_sockaddr
   }
   const datagram& d = q.front();
   const std::size_t n = std::min(out.size(), d.bytes.size());
-  std::memcpy(out.data(), d.bytes.data(), n);
+  std::copy_n(d.bytes.begin(), n, out.begin());
   from = d.from;
   q.pop_front();
   return {.value = static_cast<std::int64_t>(n)};
