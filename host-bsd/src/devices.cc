@@ -362,8 +362,8 @@ bool gre_open(bsd_sys& sys, std::uint32_t local_address, const capture_options& 
   }
   state = {.mode = options.mode, .receive_fd = raw, .send_fd = raw};
   if (options.mode == capture_mode::divert) {
-    // Captured packets come from the divert socket; the raw socket only sends, so stop its receive
-    // side from queueing copies nobody reads.
+    // Captured packets come from the divert socket; the raw socket only sends. Its receive side is
+    // shut down: nothing reads it, and whatever a kernel still queues there is bounded by the buffer.
     sys.shutdown(raw, c.shut_rd);
     const fd_t divert = divert_open(sys, options.divert_port, error);
     if (divert < 0) {
