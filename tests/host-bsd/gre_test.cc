@@ -1,12 +1,13 @@
 // Raw GRE and divert(4) logic against the fake system-call layer: lengths from recvfrom, the sender
 // address, what goes up and what is re-injected with which address.
+#include "pptpkit/host_bsd/gre.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
 
 #include "fake_sys.hpp"
 #include "pptpkit/core/packet.hpp"
-#include "pptpkit/host_bsd/devices.hpp"
 #include "pptpkit/testing/alloc_counter.hpp"
 
 namespace pptpkit::host_bsd {

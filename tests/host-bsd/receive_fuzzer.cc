@@ -10,7 +10,8 @@
 
 #include "fake_sys.hpp"
 #include "pptpkit/core/packet.hpp"
-#include "pptpkit/host_bsd/devices.hpp"
+#include "pptpkit/host_bsd/gre.hpp"
+#include "pptpkit/host_bsd/tun.hpp"
 
 using namespace pptpkit;
 using namespace pptpkit::host_bsd;

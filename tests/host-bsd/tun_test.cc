@@ -1,11 +1,12 @@
 // tun(4) logic against the fake system-call layer: the address-family header, opening and configuring.
+#include "pptpkit/host_bsd/tun.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
 
 #include "fake_sys.hpp"
 #include "pptpkit/core/packet.hpp"
-#include "pptpkit/host_bsd/devices.hpp"
 #include "pptpkit/testing/alloc_counter.hpp"
 
 namespace pptpkit::host_bsd {

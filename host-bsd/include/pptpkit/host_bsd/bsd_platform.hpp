@@ -14,8 +14,9 @@
 #include <unordered_map>
 
 #include "pptpkit/host_bsd/bsd_sys.hpp"
-#include "pptpkit/host_bsd/devices.hpp"
+#include "pptpkit/host_bsd/gre.hpp"
 #include "pptpkit/host_bsd/kqueue_poller.hpp"
+#include "pptpkit/host_bsd/tun.hpp"
 #include "pptpkit/runtime/platform.hpp"
 
 namespace pptpkit::host_bsd {

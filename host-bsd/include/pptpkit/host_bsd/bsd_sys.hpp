@@ -141,6 +141,9 @@ class bsd_sys {
   virtual std::string error_text(std::int32_t err) = 0;  // strerror
 };
 
+// Sets O_NONBLOCK: fcntl F_GETFL, then F_SETFL (portable logic over the layer, not a call of its own).
+sys_result set_nonblocking(bsd_sys& sys, fd_t fd);
+
 // The real layer for the OS this was compiled for (defined only in BSD builds, by src/sys_bsd.cc).
 std::unique_ptr<bsd_sys> create_native_sys();
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "pptpkit/host_bsd/bsd_sys.hpp"
-#include "pptpkit/host_bsd/devices.hpp"
+#include "pptpkit/host_bsd/gre.hpp"
 
 namespace pptpkit::host_bsd {
 
