@@ -139,19 +139,27 @@ std::uint32_t gre_receive(bsd_sys& sys, const gre_state& state, core::packet_poo
   const bool divert = state.mode == capture_mode::divert;
   std::uint32_t appended = 0;
   raw_sockaddr from;
+  bool truncated = false;
   while (appended < max) {
     pptpkit_packet* p = pool.alloc();
     if (p == nullptr) {
       ++counters.rx_pool_exhausted;
       break;
     }
-    const sys_result r = sys.recvfrom(state.receive_fd, {core::data(*p), core::tailroom(*p)}, from);
+    const sys_result r = sys.recvfrom(state.receive_fd, {core::data(*p), core::tailroom(*p)}, from, truncated);
     if (!r.ok() || r.value <= 0) {
       pool.free(p);
       if (!r.ok() && r.err != c.eagain && r.err != c.eintr) {
         ++counters.gre_rx_error;
       }
       break;
+    }
+    if (truncated) {
+      // Passing it up, or re-injecting it, cut short would corrupt it (a divert socket hands over whole
+      // reassembled packets, up to 64 KiB): drop it, counted.
+      ++counters.gre_rx_truncated;
+      pool.free(p);
+      continue;
     }
     // The datagram's length is what recvfrom returned; ip_len is never read.
     p->length = static_cast<std::uint32_t>(r.value);

@@ -306,12 +306,20 @@ class native_sys final : public bsd_sys {
   sys_result shutdown(fd_t fd, std::int32_t how) override {
     return done(::shutdown(fd, how));
   }
-  sys_result recvfrom(fd_t fd, std::span<std::uint8_t> out, raw_sockaddr& from) override {
+  sys_result recvfrom(fd_t fd, std::span<std::uint8_t> out, raw_sockaddr& from, bool& truncated) override {
     sockaddr_storage ss{};
-    socklen_t length = sizeof(ss);
-    const sys_result r = done(::recvfrom(fd, out.data(), out.size(), 0, reinterpret_cast<sockaddr*>(&ss), &length));
+    iovec iov{};
+    iov.iov_base = out.data();
+    iov.iov_len = out.size();
+    msghdr msg{};
+    msg.msg_name = &ss;
+    msg.msg_namelen = sizeof(ss);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    const sys_result r = done(::recvmsg(fd, &msg, 0));
+    truncated = r.ok() && (msg.msg_flags & MSG_TRUNC) != 0;
     if (r.ok()) {
-      to_raw(ss, length, from);
+      to_raw(ss, msg.msg_namelen, from);
     }
     return r;
   }

@@ -181,7 +181,7 @@ sys_result fake_sys::shutdown(fd_t fd, std::int32_t how) {
   return {};
 }
 
-sys_result fake_sys::recvfrom(fd_t fd, std::span<std::uint8_t> out, raw_sockaddr& from) {
+sys_result fake_sys::recvfrom(fd_t fd, std::span<std::uint8_t> out, raw_sockaddr& from, bool& truncated) {
   if (const std::int32_t err = failing("recvfrom", fd)) {
     return {.value = -1, .err = err};
   }
@@ -193,6 +193,7 @@ sys_result fake_sys::recvfrom(fd_t fd, std::span<std::uint8_t> out, raw_sockaddr
   const std::size_t n = std::min(out.size(), d.bytes.size());
   std::copy_n(d.bytes.begin(), n, out.begin());
   from = d.from;
+  truncated = d.bytes.size() > out.size();  // like MSG_TRUNC
   q.pop_front();
   return {.value = static_cast<std::int64_t>(n)};
 }

@@ -103,7 +103,7 @@ class fake_sys final : public bsd_sys {
   sys_result getsockopt_int(fd_t fd, std::int32_t level, std::int32_t name) override;
   sys_result setsockopt_int(fd_t fd, std::int32_t level, std::int32_t name, std::int32_t value) override;
   sys_result shutdown(fd_t fd, std::int32_t how) override;
-  sys_result recvfrom(fd_t fd, std::span<std::uint8_t> out, raw_sockaddr& from) override;
+  sys_result recvfrom(fd_t fd, std::span<std::uint8_t> out, raw_sockaddr& from, bool& truncated) override;
   sys_result sendto(fd_t fd, std::span<const std::uint8_t> in, const raw_sockaddr& to) override;
   sys_result sendto_inet(fd_t fd, std::span<const std::uint8_t> in, inet_address to) override;
   sys_result unlink(const std::string& path) override;

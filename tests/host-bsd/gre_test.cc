@@ -140,6 +140,19 @@ TEST_P(gre_path, a_failed_reinjection_is_counted_and_reading_goes_on) {
   EXPECT_EQ(counters.divert_reinject_error, 1u);
 }
 
+TEST_P(gre_path, a_datagram_longer_than_the_buffer_is_dropped_not_cut_short) {
+  // A divert socket hands over whole reassembled packets (up to 64 KiB); re-injecting or passing up a
+  // truncated one would corrupt it.
+  const gre_state divert{.mode = capture_mode::divert, .receive_fd = 6, .send_fd = 5};
+  const std::vector<std::uint8_t> big_payload(pool->buffer_size(), 0xab);
+  sys.inbox(6).push_back({ip_packet(6, big_payload, 0), sockaddr_for(us, 1723, 'e')});
+  sys.inbox(6).push_back({ip_packet(47, pptp_gre, 0), sockaddr_for(us, 1723, 'e')});
+  EXPECT_EQ(gre_receive(sys, divert, *pool, out, 8, counters), 1u);
+  EXPECT_EQ(counters.gre_rx_truncated, 1u);
+  EXPECT_TRUE(sys.sends.empty());
+  EXPECT_EQ(counters.divert_reinjected, 0u);
+}
+
 TEST_P(gre_path, receive_errors_are_counted_would_block_is_not) {
   const gre_state raw{.mode = capture_mode::raw, .receive_fd = 5, .send_fd = 5};
   EXPECT_EQ(gre_receive(sys, raw, *pool, out, 8, counters), 0u);

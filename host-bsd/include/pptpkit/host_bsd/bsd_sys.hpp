@@ -115,7 +115,8 @@ class bsd_sys {
   virtual sys_result getsockopt_int(fd_t fd, std::int32_t level, std::int32_t name) = 0;  // value = option
   virtual sys_result setsockopt_int(fd_t fd, std::int32_t level, std::int32_t name, std::int32_t value) = 0;
   virtual sys_result shutdown(fd_t fd, std::int32_t how) = 0;
-  virtual sys_result recvfrom(fd_t fd, std::span<std::uint8_t> out, raw_sockaddr& from) = 0;
+  // recvmsg(2) of one datagram; `truncated` when it was longer than `out` (MSG_TRUNC).
+  virtual sys_result recvfrom(fd_t fd, std::span<std::uint8_t> out, raw_sockaddr& from, bool& truncated) = 0;
   virtual sys_result sendto(fd_t fd, std::span<const std::uint8_t> in, const raw_sockaddr& to) = 0;
   virtual sys_result sendto_inet(fd_t fd, std::span<const std::uint8_t> in, inet_address to) = 0;
   virtual sys_result unlink(const std::string& path) = 0;
