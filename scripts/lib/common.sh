@@ -10,6 +10,7 @@ PPTPKIT_PACKAGES=(
   # end-to-end tests, scripts/demo, bench/e2e: namespaces, traffic, NAT with the PPTP helper
   iproute2 iputils-ping iperf3 nftables conntrack procps
   tshark
+  golang-golang-x-sys-dev  # host-bsd: FreeBSD/OpenBSD constants to cross-check against
 )
 
 # ensure_packages PKG...: installs the ones not installed yet (apt-get update once, then install).

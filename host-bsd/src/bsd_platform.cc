@@ -1,0 +1,373 @@
+#include "pptpkit/host_bsd/bsd_platform.hpp"
+
+#include <cassert>
+#include <limits>
+#include <stdexcept>
+
+#include "pptpkit/abi.h"
+
+namespace pptpkit::host_bsd {
+
+namespace {
+
+constexpr std::int32_t listen_backlog = 64;
+
+std::string dotted(std::uint32_t a) {
+  return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 0xff) + "." + std::to_string((a >> 8) & 0xff) +
+         "." + std::to_string(a & 0xff);
+}
+
+std::string endpoint_text(runtime::endpoint e) {
+  return dotted(e.address) + ":" + std::to_string(e.port);
+}
+
+const char* level_name(std::uint32_t level) {
+  switch (level) {
+    case PPTPKIT_LOG_ERROR:
+      return "error";
+    case PPTPKIT_LOG_WARNING:
+      return "warning";
+    case PPTPKIT_LOG_NOTICE:
+      return "notice";
+    case PPTPKIT_LOG_INFO:
+      return "info";
+    default:
+      return "debug";
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<bsd_platform> bsd_platform::create(std::unique_ptr<bsd_sys> sys, const platform_options& options) {
+  std::unique_ptr<bsd_platform> p(new bsd_platform(std::move(sys), options));
+  std::string error;
+  if (!p->poller_.open(error)) {
+    throw std::runtime_error(error);
+  }
+  return p;
+}
+
+bsd_platform::bsd_platform(std::unique_ptr<bsd_sys> sys, const platform_options& options)
+    : sys_(std::move(sys)), options_(options), poller_(*sys_) {}
+
+bsd_platform::~bsd_platform() {
+  for (const auto& [h, t] : tuns_) {
+    tun_close(*sys_, h, t.state);
+  }
+  for (const auto& [h, g] : gres_) {
+    gre_close(*sys_, g);
+  }
+}
+
+std::string bsd_platform::text(const std::string& what, const sys_result& r) {
+  return what + ": " + sys_->error_text(r.err);
+}
+
+// ---------------------------------------------------------------- time, randomness, logs
+
+std::uint64_t bsd_platform::now_ns() {
+  return sys_->monotonic_ns();
+}
+
+void bsd_platform::random_bytes(std::span<std::uint8_t> out) {
+  sys_->random_bytes(out);
+}
+
+void bsd_platform::log(std::uint32_t level, std::string_view component, std::string_view text) {
+  std::string line;
+  line.reserve(component.size() + text.size() + 16);
+  line.append(level_name(level)).append(" ").append(component).append(": ").append(text).append("\n");
+  sys_->write(2, {reinterpret_cast<const std::uint8_t*>(line.data()), line.size()});
+}
+
+// ---------------------------------------------------------------- stream sockets
+
+runtime::handle bsd_platform::tcp_listen(runtime::endpoint local, std::string& error) {
+  const os_constants& c = sys_->constants();
+  const std::string where = "listen " + endpoint_text(local);
+  const sys_result s = sys_->socket(c.af_inet, c.sock_stream, 0);
+  if (!s.ok()) {
+    error = text(where, s);
+    return runtime::invalid_handle;
+  }
+  const auto fd = static_cast<fd_t>(s.value);
+  sys_->setsockopt_int(fd, c.sol_socket, c.so_reuseaddr, 1);
+  sys_result r = sys_->bind_inet(fd, {local.address, local.port});
+  if (r.ok()) {
+    r = sys_->listen(fd, listen_backlog);
+  }
+  if (r.ok()) {
+    r = set_nonblocking(*sys_, fd);
+  }
+  if (!r.ok()) {
+    error = text(where, r);
+    sys_->close(fd);
+    return runtime::invalid_handle;
+  }
+  return fd;
+}
+
+runtime::handle bsd_platform::tcp_accept(runtime::handle listener, runtime::endpoint& peer, runtime::endpoint& local) {
+  raw_sockaddr from;
+  const sys_result a = sys_->accept(listener, from);
+  if (!a.ok()) {
+    return runtime::invalid_handle;
+  }
+  const auto fd = static_cast<fd_t>(a.value);
+  set_nonblocking(*sys_, fd);
+  peer = {from.inet.address, from.inet.port};
+  raw_sockaddr ours;
+  if (sys_->getsockname(fd, ours).ok()) {
+    local = {ours.inet.address, ours.inet.port};
+  }
+  return fd;
+}
+
+runtime::handle bsd_platform::tcp_connect(runtime::endpoint remote, std::string& error) {
+  const os_constants& c = sys_->constants();
+  const std::string where = "connect " + endpoint_text(remote);
+  const sys_result s = sys_->socket(c.af_inet, c.sock_stream, 0);
+  if (!s.ok()) {
+    error = text(where, s);
+    return runtime::invalid_handle;
+  }
+  const auto fd = static_cast<fd_t>(s.value);
+  sys_result r = set_nonblocking(*sys_, fd);
+  if (r.ok()) {
+    r = sys_->connect_inet(fd, {remote.address, remote.port});
+  }
+  if (!r.ok() && r.err != c.einprogress) {
+    error = text(where, r);
+    sys_->close(fd);
+    return runtime::invalid_handle;
+  }
+  return fd;
+}
+
+bool bsd_platform::tcp_connected(runtime::handle h, runtime::endpoint& local, std::string& error) {
+  const os_constants& c = sys_->constants();
+  const sys_result so = sys_->getsockopt_int(h, c.sol_socket, c.so_error);
+  if (!so.ok() || so.value != 0) {
+    error = "connect: " + sys_->error_text(so.ok() ? static_cast<std::int32_t>(so.value) : so.err);
+    return false;
+  }
+  raw_sockaddr ours;
+  if (sys_->getsockname(h, ours).ok()) {
+    local = {ours.inet.address, ours.inet.port};
+  }
+  return true;
+}
+
+runtime::handle bsd_platform::local_listen(const std::string& path, std::string& error) {
+  const os_constants& c = sys_->constants();
+  const sys_result s = sys_->socket(c.af_unix, c.sock_stream, 0);
+  if (!s.ok()) {
+    error = text("listen " + path, s);
+    return runtime::invalid_handle;
+  }
+  const auto fd = static_cast<fd_t>(s.value);
+  sys_->unlink(path);  // a socket left by a previous run
+  sys_result r = sys_->bind_local(fd, path);
+  if (r.ok()) {
+    r = sys_->listen(fd, listen_backlog);
+  }
+  if (r.ok()) {
+    r = set_nonblocking(*sys_, fd);
+  }
+  if (!r.ok()) {
+    error = text("listen " + path, r);
+    sys_->close(fd);
+    return runtime::invalid_handle;
+  }
+  return fd;
+}
+
+runtime::handle bsd_platform::local_connect(const std::string& path, std::string& error) {
+  const os_constants& c = sys_->constants();
+  const sys_result s = sys_->socket(c.af_unix, c.sock_stream, 0);
+  if (!s.ok()) {
+    error = text("connect " + path, s);
+    return runtime::invalid_handle;
+  }
+  const auto fd = static_cast<fd_t>(s.value);
+  const sys_result r = sys_->connect_local(fd, path);
+  if (!r.ok()) {
+    error = text("connect " + path, r);
+    sys_->close(fd);
+    return runtime::invalid_handle;
+  }
+  return fd;
+}
+
+runtime::handle bsd_platform::local_accept(runtime::handle listener) {
+  raw_sockaddr from;
+  const sys_result a = sys_->accept(listener, from);
+  if (!a.ok()) {
+    return runtime::invalid_handle;
+  }
+  set_nonblocking(*sys_, static_cast<fd_t>(a.value));
+  return static_cast<fd_t>(a.value);
+}
+
+runtime::io_result bsd_platform::stream_read(runtime::handle h, std::span<std::uint8_t> out) {
+  const os_constants& c = sys_->constants();
+  const sys_result r = sys_->read(h, out);
+  if (r.ok()) {
+    if (r.value == 0 && !out.empty()) {
+      return {.status = runtime::io_status::closed, .bytes = 0, .error = {}};
+    }
+    return {.status = runtime::io_status::ok, .bytes = static_cast<std::uint32_t>(r.value), .error = {}};
+  }
+  if (r.err == c.eagain || r.err == c.eintr) {
+    return {.status = runtime::io_status::would_block, .bytes = 0, .error = {}};
+  }
+  return {.status = runtime::io_status::error, .bytes = 0, .error = text("read", r)};
+}
+
+runtime::io_result bsd_platform::stream_write(runtime::handle h, std::span<const std::uint8_t> in) {
+  const os_constants& c = sys_->constants();
+  const sys_result r = sys_->write(h, in);
+  if (r.ok()) {
+    return {.status = runtime::io_status::ok, .bytes = static_cast<std::uint32_t>(r.value), .error = {}};
+  }
+  if (r.err == c.eagain || r.err == c.eintr) {
+    return {.status = runtime::io_status::would_block, .bytes = 0, .error = {}};
+  }
+  return {.status = runtime::io_status::error, .bytes = 0, .error = text("write", r)};
+}
+
+void bsd_platform::close(runtime::handle h) {
+  if (h == runtime::invalid_handle) {
+    return;
+  }
+  poller_.forget(h);
+  if (auto t = tuns_.find(h); t != tuns_.end()) {
+    tun_close(*sys_, h, t->second.state);
+    tuns_.erase(t);
+    return;
+  }
+  if (auto g = gres_.find(h); g != gres_.end()) {
+    gre_close(*sys_, g->second);
+    gres_.erase(g);
+    return;
+  }
+  sys_->close(h);
+}
+
+// ---------------------------------------------------------------- GRE
+
+runtime::handle bsd_platform::gre_open(std::uint32_t local_address, std::string& error) {
+  gre_state state;
+  if (!host_bsd::gre_open(*sys_, local_address, options_.capture, state, error)) {
+    return runtime::invalid_handle;
+  }
+  gres_[state.receive_fd] = state;
+  return state.receive_fd;
+}
+
+std::uint32_t bsd_platform::gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
+                                        std::uint32_t max) {
+  const auto g = gres_.find(h);
+  assert(g != gres_.end() && "gre_receive on a handle gre_open did not return");
+  return host_bsd::gre_receive(*sys_, g->second, pool, out, max, counters_);
+}
+
+std::uint32_t bsd_platform::gre_send(runtime::handle h, core::packet_list& in) {
+  const auto g = gres_.find(h);
+  assert(g != gres_.end() && "gre_send on a handle gre_open did not return");
+  return host_bsd::gre_send(*sys_, g->second, in, counters_);
+}
+
+// ---------------------------------------------------------------- tun
+
+runtime::handle bsd_platform::tun_open(const runtime::tun_config& config, std::string& actual_name,
+                                       std::string& error) {
+  tun_entry entry{.state = {}, .peer = config.peer};
+  const fd_t fd = host_bsd::tun_open(*sys_, config, entry.state, error);
+  if (fd < 0) {
+    return runtime::invalid_handle;
+  }
+  actual_name = entry.state.name;
+  tuns_[fd] = std::move(entry);
+  return fd;
+}
+
+bool bsd_platform::tun_set_ipv6(runtime::handle h, std::uint64_t local_interface_id, std::uint64_t peer_interface_id,
+                                std::string& error) {
+  const auto t = tuns_.find(h);
+  assert(t != tuns_.end() && "tun_set_ipv6 on a handle tun_open did not return");
+  return host_bsd::tun_set_ipv6(*sys_, t->second.state, local_interface_id, peer_interface_id, error);
+}
+
+bool bsd_platform::tun_add_route(runtime::handle h, const runtime::route& r, std::string& error) {
+  const auto t = tuns_.find(h);
+  assert(t != tuns_.end() && "tun_add_route on a handle tun_open did not return");
+  assert(r.prefix_length <= 32);
+  const std::uint32_t mask = r.prefix_length == 0 ? 0 : ~std::uint32_t{0} << (32 - r.prefix_length);
+  const sys_result res = sys_->route_add(r.destination & mask, mask, t->second.peer);
+  if (!res.ok()) {
+    error = text("route add " + dotted(r.destination & mask) + "/" + std::to_string(r.prefix_length) + " via " +
+                     dotted(t->second.peer) + " (" + t->second.state.name + ")",
+                 res);
+    return false;
+  }
+  return true;
+}
+
+std::uint32_t bsd_platform::tun_read(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
+                                     std::uint32_t max) {
+  return host_bsd::tun_read(*sys_, h, pool, out, max, counters_);
+}
+
+std::uint32_t bsd_platform::tun_write(runtime::handle h, core::packet_list& in) {
+  return host_bsd::tun_write(*sys_, h, in, counters_);
+}
+
+// ---------------------------------------------------------------- poller
+
+void bsd_platform::watch(runtime::handle h, bool readable, bool writable) {
+  poller_.watch(h, readable, writable);
+}
+
+void bsd_platform::unwatch(runtime::handle h) {
+  poller_.unwatch(h);
+}
+
+void bsd_platform::wait(std::uint64_t deadline_ns, std::vector<runtime::readiness>& ready) {
+  std::int64_t timeout = -1;
+  if (deadline_ns != std::numeric_limits<std::uint64_t>::max()) {
+    const std::uint64_t now = sys_->monotonic_ns();
+    const std::uint64_t left = deadline_ns > now ? deadline_ns - now : 0;
+    timeout = static_cast<std::int64_t>(std::min<std::uint64_t>(left, std::numeric_limits<std::int64_t>::max()));
+  }
+  poller_.wait(timeout, ready);
+}
+
+std::uint32_t bsd_platform::take_signals() {
+  return poller_.take_signals();
+}
+
+// ---------------------------------------------------------------- processes
+
+void bsd_platform::run_hook(const std::string& path, const std::vector<std::string>& args,
+                            const std::vector<std::string>& env) {
+  const sys_result r = sys_->spawn(path, args, env);
+  if (!r.ok()) {
+    log(PPTPKIT_LOG_WARNING, "host", text("hook " + path, r));
+  }
+}
+
+bool bsd_platform::drop_privileges(const std::string& user, std::string& error) {
+  if (user.empty()) {
+    return true;  // BSD has no capability sets to trim: without a user there is nothing to drop
+  }
+  // Every session creates a tun interface and sets its addresses (SIOCAIFADDR needs root on both
+  // systems), and BSD has no CAP_NET_ADMIN to keep across setuid: a switched daemon would fail at its
+  // first session. Refuse now, clearly, instead.
+  error = "--user " + user +
+          " is not supported on BSD: creating tun interfaces for new sessions needs root, and BSD has no "
+          "capability to keep it after switching users";
+  return false;
+}
+
+}  // namespace pptpkit::host_bsd

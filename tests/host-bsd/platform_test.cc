@@ -1,0 +1,145 @@
+// bsd_platform over the fake system-call layer: what the runtime sees through platform.hpp.
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "fake_sys.hpp"
+#include "pptpkit/core/packet.hpp"
+#include "pptpkit/host_bsd/bsd_platform.hpp"
+
+namespace pptpkit::host_bsd {
+namespace {
+
+using testing::fake_sys;
+
+class platform_test : public ::testing::Test {
+ protected:
+  void SetUp() override { make({}); }
+  void make(const platform_options& options) {
+    auto owned = std::make_unique<fake_sys>(freebsd);
+    sys = owned.get();
+    platform = bsd_platform::create(std::move(owned), options);
+    sys->changes.clear();
+  }
+  fake_sys* sys = nullptr;
+  std::unique_ptr<bsd_platform> platform;
+};
+
+TEST_F(platform_test, create_fails_with_the_kqueue_error) {
+  auto owned = std::make_unique<fake_sys>(freebsd);
+  owned->fail("kqueue", 24);
+  EXPECT_THROW(bsd_platform::create(std::move(owned), {}), std::runtime_error);
+}
+
+TEST_F(platform_test, tcp_listen_reports_errors_with_the_address) {
+  sys->fail("bind", 48, 11);  // fd 10 is the kqueue
+  std::string error;
+  EXPECT_EQ(platform->tcp_listen({0, 1723}, error), runtime::invalid_handle);
+  EXPECT_EQ(error, "listen 0.0.0.0:1723: error 48");
+  EXPECT_TRUE(sys->is_closed(11));
+  const runtime::handle h = platform->tcp_listen({0x7f000001, 1723}, error);
+  EXPECT_NE(h, runtime::invalid_handle);
+  EXPECT_NE(sys->fd_flags[h] & freebsd.o_nonblock, 0);
+}
+
+TEST_F(platform_test, tcp_accept_fills_both_endpoints) {
+  runtime::endpoint peer, local;
+  const runtime::handle h = platform->tcp_accept(3, peer, local);
+  EXPECT_NE(h, runtime::invalid_handle);
+  EXPECT_EQ(peer, (runtime::endpoint{0xc0000202, 40000}));
+  EXPECT_EQ(local, (runtime::endpoint{0xc0000201, 1723}));
+  sys->fail("accept", freebsd.eagain);
+  EXPECT_EQ(platform->tcp_accept(3, peer, local), runtime::invalid_handle);
+}
+
+TEST_F(platform_test, tcp_connect_in_progress_is_not_an_error_and_so_error_decides) {
+  sys->fail("connect", freebsd.einprogress);
+  std::string error;
+  const runtime::handle h = platform->tcp_connect({0xc0000201, 1723}, error);
+  ASSERT_NE(h, runtime::invalid_handle) << error;
+  sys->fail("so_error", 61, h);
+  runtime::endpoint local;
+  EXPECT_FALSE(platform->tcp_connected(h, local, error));
+  EXPECT_EQ(error, "connect: error 61");
+  EXPECT_TRUE(platform->tcp_connected(h, local, error));
+  EXPECT_EQ(local.port, 1723);
+}
+
+TEST_F(platform_test, stream_read_maps_eof_would_block_and_errors) {
+  std::array<std::uint8_t, 16> buf{};
+  EXPECT_EQ(platform->stream_read(20, buf).status, runtime::io_status::would_block);
+  sys->inbox(20).push_back({{}});
+  EXPECT_EQ(platform->stream_read(20, buf).status, runtime::io_status::closed);
+  sys->inbox(20).push_back({{1, 2, 3}});
+  const auto ok = platform->stream_read(20, buf);
+  EXPECT_EQ(ok.status, runtime::io_status::ok);
+  EXPECT_EQ(ok.bytes, 3u);
+  sys->fail("read", 54, 20);
+  const auto err = platform->stream_read(20, buf);
+  EXPECT_EQ(err.status, runtime::io_status::error);
+  EXPECT_EQ(err.error, "read: error 54");
+}
+
+TEST_F(platform_test, tun_close_destroys_the_cloned_interface_and_routes_go_via_the_peer) {
+  std::string name, error;
+  const runtime::handle h = platform->tun_open({.name = "pptp0", .local = 0x0a000001, .peer = 0x0a000002}, name, error);
+  ASSERT_NE(h, runtime::invalid_handle) << error;
+  EXPECT_EQ(name, "pptp0");
+  ASSERT_TRUE(platform->tun_add_route(h, {.destination = 0xc0a80a07, .prefix_length = 24}, error)) << error;
+  ASSERT_TRUE(platform->tun_add_route(h, {.destination = 0, .prefix_length = 0}, error)) << error;
+  ASSERT_EQ(sys->routes.size(), 2u);
+  EXPECT_EQ(sys->routes[0], std::make_tuple(0xc0a80a00u, 0xffffff00u, 0x0a000002u));
+  EXPECT_EQ(sys->routes[1], std::make_tuple(0u, 0u, 0x0a000002u));
+  sys->fail("route", 17);
+  EXPECT_FALSE(platform->tun_add_route(h, {.destination = 0x0a0a0000, .prefix_length = 16}, error));
+  EXPECT_EQ(error, "route add 10.10.0.0/16 via 10.0.0.2 (pptp0): error 17");
+  platform->watch(h, true, false);
+  platform->close(h);
+  EXPECT_TRUE(sys->is_closed(h));
+  EXPECT_EQ(sys->ioctls.back().request, freebsd.siocifdestroy);
+  EXPECT_EQ(sys->ioctls.back().ifreq->name, "pptp0");
+}
+
+TEST_F(platform_test, gre_handles_close_both_sockets_in_divert_mode) {
+  make({.capture = {.mode = capture_mode::divert, .divert_port = 8668}});
+  std::string error;
+  const runtime::handle h = platform->gre_open(0, error);
+  ASSERT_NE(h, runtime::invalid_handle) << error;
+  EXPECT_EQ(sys->binds.back().second.port, 8668);
+  platform->close(h);
+  EXPECT_EQ(sys->closed.size(), 2u);
+}
+
+TEST_F(platform_test, wait_turns_the_deadline_into_a_timeout) {
+  std::vector<runtime::readiness> ready;
+  sys->now = 1'000'000;
+  platform->wait(std::numeric_limits<std::uint64_t>::max(), ready);
+  EXPECT_EQ(sys->timeouts.back(), -1);
+  platform->wait(500, ready);  // already passed
+  EXPECT_EQ(sys->timeouts.back(), 0);
+  platform->wait(4'000'000, ready);
+  EXPECT_EQ(sys->timeouts.back(), 3'000'000);
+}
+
+TEST_F(platform_test, logs_one_line_per_event_on_stderr) {
+  platform->log(PPTPKIT_LOG_NOTICE, "runtime", "[7] session up: user=alice");
+  ASSERT_EQ(sys->logs.size(), 1u);
+  EXPECT_EQ(sys->logs[0], "notice runtime: [7] session up: user=alice\n");
+}
+
+TEST_F(platform_test, hook_failures_are_logged) {
+  sys->fail("spawn", 2);
+  platform->run_hook("/etc/ppp/ip-up", {"pptp0"}, {});
+  ASSERT_EQ(sys->logs.size(), 1u);
+  EXPECT_NE(sys->logs[0].find("hook /etc/ppp/ip-up: error 2"), std::string::npos);
+}
+
+TEST_F(platform_test, switching_users_is_refused_with_the_reason) {
+  std::string error;
+  EXPECT_TRUE(platform->drop_privileges("", error));
+  EXPECT_FALSE(platform->drop_privileges("nobody", error));
+  EXPECT_NE(error.find("not supported on BSD"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pptpkit::host_bsd
