@@ -47,6 +47,10 @@ void session::close() noexcept {
     }
   }
   held_ = 0;
+  if (far_ != nullptr) {
+    host_.free(far_);
+    far_ = nullptr;
+  }
   ack_armed_ = false;
 }
 
@@ -240,7 +244,7 @@ void session::receive_data(pptpkit_packet& p, std::uint32_t sequence, std::uint6
   }
   const std::int64_t d = seq::distance(expected_, sequence);
   if (d == 0) {
-    far_valid_ = false;
+    discard_far();
     deliver(p, out);
     drain_in_order(out);
     return;
@@ -252,30 +256,19 @@ void session::receive_data(pptpkit_packet& p, std::uint32_t sequence, std::uint6
       drop(p);
       return;
     }
-    if (behind > config_.receive_window && far_continues(sequence)) {
-      resynchronise(sequence, out);
-      receive_data(p, sequence, now, out);
+    if (behind > config_.receive_window) {
+      far(p, sequence, false, now, out);
       return;
-    }
-    if (behind <= config_.receive_window) {
-      far_valid_ = false;
     }
     ++counters_.stale;
     drop(p);
     return;
   }
   if (static_cast<std::uint64_t>(d) >= config_.receive_window) {
-    // §4.2.4: beyond the window we advertised.
-    if (far_continues(sequence)) {
-      resynchronise(sequence, out);
-      receive_data(p, sequence, now, out);
-      return;
-    }
-    ++counters_.out_of_window;
-    drop(p);
+    far(p, sequence, true, now, out);  // §4.2.4: beyond the window we advertised
     return;
   }
-  far_valid_ = false;
+  discard_far();
   if (config_.reorder_timeout_ns == 0) {
     // Reordering off: take it now and give up the gap (the kernel's behaviour).
     counters_.lost += static_cast<std::uint64_t>(d);
@@ -314,25 +307,50 @@ void session::receive_data(pptpkit_packet& p, std::uint32_t sequence, std::uint6
   ++counters_.reordered;
 }
 
-bool session::far_continues(std::uint32_t sequence) noexcept {
-  // Two packets in a row far from the window, the second just after the first: a real jump.
-  const bool continues = far_valid_ && seq::after(sequence, far_seq_) &&
-                         seq::distance(far_seq_, sequence) <= static_cast<std::int64_t>(config_.receive_window);
-  far_valid_ = !continues;
+void session::far(pptpkit_packet& p, std::uint32_t sequence, bool ahead, std::uint64_t now,
+                  session_output& out) noexcept {
+  // A packet far outside the window is put aside. If the next one continues it, the peer's numbering
+  // really jumped (a loss burst longer than the window, a sender whose time-out gave up on its acks, a
+  // restarted peer): follow it, delivering both. Otherwise it was noise and is dropped.
+  if (far_ != nullptr && seq::after(sequence, far_seq_) &&
+      seq::distance(far_seq_, sequence) <= static_cast<std::int64_t>(config_.receive_window)) {
+    resynchronise(out);
+    receive_data(p, sequence, now, out);
+    return;
+  }
+  discard_far();
+  p.user = now;
+  far_ = &p;
   far_seq_ = sequence;
-  return continues;
+  far_ahead_ = ahead;
 }
 
-void session::resynchronise(std::uint32_t sequence, session_output& out) noexcept {
-  // Deliver what was held (in order), then restart the numbering at `sequence`.
+void session::discard_far() noexcept {
+  if (far_ == nullptr) {
+    return;
+  }
+  if (far_ahead_) {
+    ++counters_.out_of_window;
+  } else {
+    ++counters_.stale;
+  }
+  drop(*far_);
+  far_ = nullptr;
+}
+
+void session::resynchronise(session_output& out) noexcept {
+  // Deliver what was held (in order), then restart the numbering at the packet put aside.
   host_.log(PPTPKIT_LOG_NOTICE, "gre", "call %u: peer sequence jumped from %u to %u; resynchronising", params_.call_id,
-            expected_, sequence);
+            expected_, far_seq_);
   ++counters_.resynchronised;
   while (held_ > 0) {
     skip_gap(0, out);
   }
   history_ = 0;
-  expected_ = sequence;
+  expected_ = far_seq_;
+  pptpkit_packet* p = far_;
+  far_ = nullptr;
+  deliver(*p, out);
 }
 
 void session::deliver(pptpkit_packet& p, session_output& out) noexcept {
@@ -384,6 +402,10 @@ std::uint64_t session::reorder_deadline() const noexcept {
   return ring_[head_ & ring_mask_]->user + config_.reorder_timeout_ns;
 }
 
+std::uint64_t session::far_deadline() const noexcept {
+  return far_ == nullptr ? PPTPKIT_NO_DEADLINE : far_->user + config_.reorder_timeout_ns;
+}
+
 void session::drop(pptpkit_packet& p) noexcept {
   host_.free(&p);
 }
@@ -391,7 +413,7 @@ void session::drop(pptpkit_packet& p) noexcept {
 // ---- timers ----
 
 std::uint64_t session::deadline() const noexcept {
-  std::uint64_t d = std::min({ack_deadline(), reorder_deadline(), send_timeout_deadline()});
+  std::uint64_t d = std::min({ack_deadline(), reorder_deadline(), far_deadline(), send_timeout_deadline()});
   if (!seen_data_ && !warned_ && config_.no_data_warning_ns != 0) {
     d = std::min(d, opened_at_ + config_.no_data_warning_ns);
   }
@@ -403,6 +425,9 @@ std::uint32_t session::on_timer(std::uint64_t now, session_output& out) noexcept
   // §4.3 (pptp-linux's reorder timeout): the lowest held packet waited long enough; skip its gap.
   while (held_ > 0 && reorder_deadline() <= now) {
     skip_gap(now, out);
+  }
+  if (far_deadline() <= now) {
+    discard_far();  // nothing continued it
   }
   if (send_timeout_deadline() <= now) {
     // §4.4.2: no ack within ATO. Halve the window (rounding up, at least 1), back the timer off, and

@@ -17,8 +17,9 @@
 // held packet has waited reorder_timeout (pptp-linux's reorder timeout), when the gap is skipped and
 // counted lost. Duplicates (held, or delivered within the last 64) and stale packets (behind, gap
 // already skipped) are dropped and counted. A packet more than the receive window ahead or behind is
-// dropped as out of window / stale unless the next one continues it: then the stream has jumped (a
-// long burst of loss, a restarted peer) and the receiver resynchronises instead of stalling.
+// put aside (one at most, for reorder_timeout); when the next packet continues it the stream has jumped
+// (a loss burst longer than the window, a restarted peer) and the receiver follows, delivering both;
+// otherwise it is dropped as out of window / stale. A receiver never stalls on a jump.
 //
 // Time: the adaptive acknowledgement time-out (ATO) of RFC 2637 §4.4.1 (TCP's estimator: alpha 1/8,
 // beta 1/4, chi 4), starting from the peer's packet processing delay.
@@ -140,7 +141,8 @@ class session {
   std::uint32_t outstanding() const noexcept { return next_seq_ - (acked_ + 1); }
   std::uint32_t send_window() const noexcept { return cwnd_; }
   std::uint32_t queued() const noexcept { return queue_.size(); }
-  std::uint32_t held() const noexcept { return held_; }
+  // Packets held: in the reorder buffer, and one put aside far outside the window.
+  std::uint32_t held() const noexcept { return held_ + (far_ != nullptr ? 1u : 0u); }
   std::uint32_t expected_sequence() const noexcept { return expected_; }
   std::uint64_t ack_timeout_ns() const noexcept { return ato_ns_; }
 
@@ -166,10 +168,12 @@ class session {
   void deliver(pptpkit_packet& p, session_output& out) noexcept;
   void drain_in_order(session_output& out) noexcept;
   void skip_gap(std::uint64_t now, session_output& out) noexcept;
-  bool far_continues(std::uint32_t sequence) noexcept;
-  void resynchronise(std::uint32_t sequence, session_output& out) noexcept;
+  void far(pptpkit_packet& p, std::uint32_t sequence, bool ahead, std::uint64_t now, session_output& out) noexcept;
+  void discard_far() noexcept;
+  void resynchronise(session_output& out) noexcept;
   void drop(pptpkit_packet& p) noexcept;
   std::uint64_t reorder_deadline() const noexcept;
+  std::uint64_t far_deadline() const noexcept;
 
   const core::host& host_;
   const tunnel_config& config_;
@@ -205,9 +209,10 @@ class session {
   std::unique_ptr<pptpkit_packet*[]> ring_;  // held packets by sequence & ring_mask_
   std::uint32_t ring_mask_ = 0;
   std::uint32_t held_ = 0;
-  std::uint32_t head_ = 0;  // lowest held sequence (valid when held_ > 0)
-  bool far_valid_ = false;  // last packet was far out of window at far_seq_
+  std::uint32_t head_ = 0;         // lowest held sequence (valid when held_ > 0)
+  pptpkit_packet* far_ = nullptr;  // the last packet far outside the window, put aside (at most one)
   std::uint32_t far_seq_ = 0;
+  bool far_ahead_ = false;
 
   // EVENT_NO_PEER_DATA / FIRST_PEER_DATA.
   bool seen_data_ = false;
