@@ -111,6 +111,7 @@ void session::transmit(pptpkit_packet& p, std::uint64_t now, core::packet_list& 
   }
   if (outstanding() == 0) {
     last_ack_progress_ = now;  // the ack clock of the oldest outstanding packet starts now
+    timer_dirty_ = true;
   }
   send_times_[next_seq_ % send_times_size] = now;
   ++next_seq_;
@@ -168,6 +169,7 @@ void session::arm_ack(std::uint64_t now) noexcept {
   // Ack before the peer's ATO runs out: half our own estimate of it, at most the configured delay.
   ack_armed_ = true;
   ack_due_ = now + std::min(config_.ack_delay_ns, ato_ns_ / 2);
+  timer_dirty_ = true;
 }
 
 std::uint64_t session::ack_deadline() const noexcept {
@@ -302,6 +304,7 @@ void session::receive_data(pptpkit_packet& p, std::uint32_t sequence, std::uint6
   slot = &p;
   if (held_ == 0 || seq::before(sequence, head_)) {
     head_ = sequence;
+    timer_dirty_ = true;
   }
   ++held_;
   ++counters_.reordered;
@@ -321,6 +324,7 @@ void session::far(pptpkit_packet& p, std::uint32_t sequence, bool ahead, std::ui
   discard_far();
   p.user = now;
   far_ = &p;
+  timer_dirty_ = true;
   far_seq_ = sequence;
   far_ahead_ = ahead;
 }
@@ -381,6 +385,7 @@ void session::drain_in_order(session_output& out) noexcept {
   for (std::uint32_t s = expected_ + 1;; ++s) {
     if (ring_[s & ring_mask_] != nullptr) {
       head_ = s;
+      timer_dirty_ = true;  // the new head may have arrived before the old one
       return;
     }
   }

@@ -148,7 +148,9 @@ void tunnel::receive_one(pptpkit_packet& p, std::uint64_t now) noexcept {
   if (events != session_event_none) {
     announce(*s, events, now);
   }
-  rearm(*s);
+  if (s->take_timer_dirty()) {
+    rearm(*s);
+  }
 }
 
 void tunnel::send_one(pptpkit_packet& p, std::uint64_t now) noexcept {
@@ -160,7 +162,9 @@ void tunnel::send_one(pptpkit_packet& p, std::uint64_t now) noexcept {
   }
   session_output out = output();
   s->send(p, now, out);
-  rearm(*s);
+  if (s->take_timer_dirty()) {
+    rearm(*s);
+  }
 }
 
 std::int32_t tunnel::poll(std::uint32_t port, pptpkit_batch& out, std::uint32_t max,
@@ -206,6 +210,7 @@ std::int32_t tunnel::tick(std::uint64_t now_ns) noexcept {
     if (events != session_event_none) {
       announce(s, events, now_ns);
     }
+    s.take_timer_dirty();  // re-filed just below
     const std::uint64_t d = s.deadline();
     if (d != PPTPKIT_NO_DEADLINE) {
       s.timer_key = std::max(d, now_ns + 1);  // on_timer ran everything due at now
@@ -251,6 +256,7 @@ std::int32_t tunnel::open_session(const session_params& params, std::uint64_t no
   }
   slot = std::make_unique<session>(host_, config_, params, now);
   ++sessions_;
+  slot->take_timer_dirty();
   rearm(*slot);
   host_.log(PPTPKIT_LOG_INFO, component, "call %u open: peer call %u, peer window %u, peer %u.%u.%u.%u", params.call_id,
             params.peer_call_id, params.peer_window, params.peer_address >> 24, params.peer_address >> 16 & 0xff,

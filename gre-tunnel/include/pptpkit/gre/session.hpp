@@ -146,6 +146,14 @@ class session {
   std::uint32_t expected_sequence() const noexcept { return expected_; }
   std::uint64_t ack_timeout_ns() const noexcept { return ato_ns_; }
 
+  // True (once) when deadline() may have moved earlier since the last call: the tunnel re-files the
+  // session in its timer index only then, so a steady flow costs no timer work per packet.
+  bool take_timer_dirty() noexcept {
+    const bool dirty = timer_dirty_;
+    timer_dirty_ = false;
+    return dirty;
+  }
+
   // The tunnel's timer index (an intrusive multiset ordered by timer_key).
   boost::intrusive::set_member_hook<> timer_hook;
   std::uint64_t timer_key = PPTPKIT_NO_DEADLINE;
@@ -186,7 +194,6 @@ class session {
   std::uint32_t acked_ = UINT32_MAX;                    // the highest sequence the peer acknowledged (none yet: -1)
   bool peer_acked_ = false;                             // the peer has acknowledged something
   std::uint32_t cwnd_;                                  // the window we use: the peer's, halved on time-outs (§4.4.2)
-  std::uint32_t cwnd_credit_ = 0;                       // acked packets toward the next window increment
   core::packet_list queue_;                             // data waiting for the window (enforce_peer_window only)
   static constexpr std::uint32_t send_times_size = 64;  // send time of the last 64 sequence numbers
   std::uint64_t send_times_[send_times_size] = {};
@@ -213,6 +220,8 @@ class session {
   pptpkit_packet* far_ = nullptr;  // the last packet far outside the window, put aside (at most one)
   std::uint32_t far_seq_ = 0;
   bool far_ahead_ = false;
+
+  bool timer_dirty_ = true;
 
   // EVENT_NO_PEER_DATA / FIRST_PEER_DATA.
   bool seen_data_ = false;
