@@ -11,7 +11,7 @@ using namespace pptpkit::gre;
 using namespace pptpkit::gre::testing;
 using ids = std::vector<std::uint32_t>;
 
-class receive : public gre_test {
+class gre_receive : public gre_test {
  protected:
   void SetUp() override {
     make();
@@ -19,7 +19,7 @@ class receive : public gre_test {
   }
 };
 
-TEST_F(receive, in_order_frames_are_delivered_without_the_gre_header) {
+TEST_F(gre_receive, in_order_frames_are_delivered_without_the_gre_header) {
   feed_net(gre(0, std::nullopt, {0xff, 0x03, 0xc0, 0x21, 0x01}));
   auto frames = poll(PPTPKIT_GRE_PORT_PPP);
   ASSERT_EQ(frames.size(), 1u);
@@ -31,7 +31,7 @@ TEST_F(receive, in_order_frames_are_delivered_without_the_gre_header) {
   EXPECT_EQ(c().delivered, 3u);
 }
 
-TEST_F(receive, delivered_frames_carry_our_call_id) {
+TEST_F(gre_receive, delivered_frames_carry_our_call_id) {
   data(0);
   pptpkit_batch b = PPTPKIT_BATCH_INIT;
   ASSERT_EQ(t->poll(PPTPKIT_GRE_PORT_PPP, b, 8, host.now), 1);
@@ -39,14 +39,14 @@ TEST_F(receive, delivered_frames_carry_our_call_id) {
   host.drain(b);
 }
 
-TEST_F(receive, peer_numbering_from_one_is_delivered_at_once) {  // Linux, OpenBSD
+TEST_F(gre_receive, peer_numbering_from_one_is_delivered_at_once) {  // Linux, OpenBSD
   data(1);
   data(2);
   EXPECT_EQ(delivered(), (ids{1, 2}));
   EXPECT_EQ(c().lost, 0u);
 }
 
-TEST_F(receive, a_reordered_start_waits_for_sequence_zero) {
+TEST_F(gre_receive, a_reordered_start_waits_for_sequence_zero) {
   data(2);
   data(1);
   EXPECT_EQ(delivered(), ids{});
@@ -55,13 +55,13 @@ TEST_F(receive, a_reordered_start_waits_for_sequence_zero) {
   EXPECT_EQ(c().reordered, 2u);
 }
 
-TEST_F(receive, a_mid_stream_start_is_taken_as_it_comes) {
+TEST_F(gre_receive, a_mid_stream_start_is_taken_as_it_comes) {
   data(5000);
   data(5001);
   EXPECT_EQ(delivered(), (ids{5000, 5001}));
 }
 
-TEST_F(receive, reordered_packets_are_held_and_delivered_in_order) {
+TEST_F(gre_receive, reordered_packets_are_held_and_delivered_in_order) {
   data(0);
   data(2);
   data(3);
@@ -74,7 +74,7 @@ TEST_F(receive, reordered_packets_are_held_and_delivered_in_order) {
   EXPECT_EQ(t->find(100)->held(), 0u);
 }
 
-TEST_F(receive, a_gap_is_skipped_after_the_reorder_timeout) {
+TEST_F(gre_receive, a_gap_is_skipped_after_the_reorder_timeout) {
   data(0);
   data(2);
   EXPECT_EQ(t->next_deadline(), host.now + 50 * ms);  // the ack comes first
@@ -85,7 +85,7 @@ TEST_F(receive, a_gap_is_skipped_after_the_reorder_timeout) {
   EXPECT_EQ(c().lost, 1u);
 }
 
-TEST_F(receive, the_timeout_runs_from_the_lowest_held_packets_arrival) {
+TEST_F(gre_receive, the_timeout_runs_from_the_lowest_held_packets_arrival) {
   data(0);
   EXPECT_EQ(delivered(), ids{0});
   data(5);  // t = 0
@@ -98,7 +98,7 @@ TEST_F(receive, the_timeout_runs_from_the_lowest_held_packets_arrival) {
   EXPECT_EQ(c().lost, 3u);
 }
 
-TEST_F(receive, stale_packet_after_its_gap_was_skipped_is_dropped) {
+TEST_F(gre_receive, stale_packet_after_its_gap_was_skipped_is_dropped) {
   data(0);
   data(2);
   advance(80 * ms);
@@ -109,7 +109,7 @@ TEST_F(receive, stale_packet_after_its_gap_was_skipped_is_dropped) {
   EXPECT_EQ(c().duplicates, 0u);
 }
 
-TEST_F(receive, duplicates_of_delivered_and_of_held_packets_are_dropped) {
+TEST_F(gre_receive, duplicates_of_delivered_and_of_held_packets_are_dropped) {
   data(0);
   data(1);
   data(1);
@@ -122,7 +122,7 @@ TEST_F(receive, duplicates_of_delivered_and_of_held_packets_are_dropped) {
   EXPECT_EQ(delivered(), (ids{2, 3}));
 }
 
-TEST_F(receive, a_full_reorder_buffer_gives_up_the_oldest_gap) {
+TEST_F(gre_receive, a_full_reorder_buffer_gives_up_the_oldest_gap) {
   data(0);
   for (std::uint32_t s = 2; s < 2 + 32; ++s) {  // reorder_depth = 32 held
     data(s);
@@ -137,7 +137,7 @@ TEST_F(receive, a_full_reorder_buffer_gives_up_the_oldest_gap) {
   EXPECT_EQ(t->find(100)->held(), 1u);
 }
 
-TEST_F(receive, packets_beyond_the_window_are_dropped) {
+TEST_F(gre_receive, packets_beyond_the_window_are_dropped) {
   data(0);
   data(64);    // expected + 63: the last number inside the window of 64, held
   data(1000);  // put aside: does the stream continue there?
@@ -151,7 +151,7 @@ TEST_F(receive, packets_beyond_the_window_are_dropped) {
   EXPECT_EQ(c().resynchronised, 0u);
 }
 
-TEST_F(receive, a_stream_that_jumps_ahead_is_followed_not_stalled) {
+TEST_F(gre_receive, a_stream_that_jumps_ahead_is_followed_not_stalled) {
   data(0);
   data(2);    // held
   data(500);  // a loss burst longer than the window: put aside
@@ -163,7 +163,7 @@ TEST_F(receive, a_stream_that_jumps_ahead_is_followed_not_stalled) {
   EXPECT_TRUE(host.logged("peer sequence jumped from 1 to 500"));
 }
 
-TEST_F(receive, a_peer_that_restarts_its_numbering_is_followed) {
+TEST_F(gre_receive, a_peer_that_restarts_its_numbering_is_followed) {
   for (std::uint32_t s = 1000; s < 1010; ++s) {
     data(s);
   }
@@ -178,7 +178,7 @@ TEST_F(receive, a_peer_that_restarts_its_numbering_is_followed) {
   EXPECT_EQ(c().stale, 0u);
 }
 
-TEST_F(receive, sequence_numbers_wrap_around_two_to_the_thirty_two) {
+TEST_F(gre_receive, sequence_numbers_wrap_around_two_to_the_thirty_two) {
   data(0xfffffffd);
   data(0xffffffff);
   data(0);
@@ -192,7 +192,7 @@ TEST_F(receive, sequence_numbers_wrap_around_two_to_the_thirty_two) {
   EXPECT_EQ(t->find(100)->expected_sequence(), 2u);
 }
 
-TEST_F(receive, ack_only_packets_are_counted_not_delivered) {
+TEST_F(gre_receive, ack_only_packets_are_counted_not_delivered) {
   send(1);
   send(2);
   sent();
@@ -202,7 +202,7 @@ TEST_F(receive, ack_only_packets_are_counted_not_delivered) {
   EXPECT_EQ(t->find(100)->outstanding(), 0u);
 }
 
-TEST_F(receive, an_ack_for_a_packet_never_sent_is_ignored_and_counted) {
+TEST_F(gre_receive, an_ack_for_a_packet_never_sent_is_ignored_and_counted) {
   send(1);
   sent();
   feed_net(gre(std::nullopt, 10, {}));
@@ -210,7 +210,7 @@ TEST_F(receive, an_ack_for_a_packet_never_sent_is_ignored_and_counted) {
   EXPECT_EQ(t->find(100)->outstanding(), 1u);
 }
 
-TEST_F(receive, reordering_off_delivers_at_once_and_counts_the_gap) {
+TEST_F(gre_receive, reordering_off_delivers_at_once_and_counts_the_gap) {
   make({{"reorder_timeout_ms", "0"}});
   open();
   data(0);
@@ -221,7 +221,7 @@ TEST_F(receive, reordering_off_delivers_at_once_and_counts_the_gap) {
   EXPECT_EQ(c().stale, 1u);
 }
 
-TEST_F(receive, gre_from_another_address_is_dropped) {
+TEST_F(gre_receive, gre_from_another_address_is_dropped) {
   feed_net(gre(0, std::nullopt, payload(0), 100, 0x0a000099));
   feed_net(gre(1, std::nullopt, payload(1), 100, 0));  // sender unknown: accepted
   EXPECT_EQ(delivered(), ids{1});
@@ -229,14 +229,14 @@ TEST_F(receive, gre_from_another_address_is_dropped) {
   EXPECT_TRUE(host.logged("dropped GRE from 10.0.0.153"));
 }
 
-TEST_F(receive, the_address_check_can_be_turned_off) {
+TEST_F(gre_receive, the_address_check_can_be_turned_off) {
   make({{"check_peer_address", "0"}});
   open();
   feed_net(gre(0, std::nullopt, payload(0), 100, 0x0a000099));
   EXPECT_EQ(delivered(), ids{0});
 }
 
-TEST_F(receive, unknown_calls_and_bad_headers_are_counted_instance_wide) {
+TEST_F(gre_receive, unknown_calls_and_bad_headers_are_counted_instance_wide) {
   data(0, std::nullopt, 555);
   pptpkit_packet* p = host.make_packet({0x30, 0x00, 0x88, 0x0b, 0, 0, 0, 100});
   feed_net(p);
@@ -246,7 +246,7 @@ TEST_F(receive, unknown_calls_and_bad_headers_are_counted_instance_wide) {
   EXPECT_EQ(host.pool().available(), host.pool().capacity());
 }
 
-TEST_F(receive, bad_input_for_one_session_leaves_the_others_alone) {
+TEST_F(gre_receive, bad_input_for_one_session_leaves_the_others_alone) {
   open(101, 201);
   data(0, std::nullopt, 100);
   data(0, std::nullopt, 101);
@@ -258,7 +258,7 @@ TEST_F(receive, bad_input_for_one_session_leaves_the_others_alone) {
   EXPECT_EQ(c(101).out_of_window + c(101).wrong_peer_address, 0u);
 }
 
-TEST_F(receive, every_data_packet_is_accounted_for_exactly_once) {
+TEST_F(gre_receive, every_data_packet_is_accounted_for_exactly_once) {
   const std::uint32_t order[] = {0, 3, 3, 1, 9, 2, 200, 201, 1, 5, 4};
   for (std::uint32_t s : order) {
     data(s);

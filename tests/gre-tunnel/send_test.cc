@@ -10,7 +10,7 @@ using namespace pptpkit;
 using namespace pptpkit::gre;
 using namespace pptpkit::gre::testing;
 
-class send_path : public gre_test {
+class gre_send : public gre_test {
  protected:
   void SetUp() override {
     make();
@@ -18,7 +18,7 @@ class send_path : public gre_test {
   }
 };
 
-TEST_F(send_path, our_numbering_starts_at_zero_and_packets_go_to_the_peer) {
+TEST_F(gre_send, our_numbering_starts_at_zero_and_packets_go_to_the_peer) {
   send(1);
   send(2);
   pptpkit_batch b = PPTPKIT_BATCH_INIT;
@@ -38,7 +38,7 @@ TEST_F(send_path, our_numbering_starts_at_zero_and_packets_go_to_the_peer) {
   EXPECT_EQ(std::vector<std::uint8_t>(wire[1].begin() + 12, wire[1].end()), payload(2));
 }
 
-TEST_F(send_path, encapsulation_uses_the_headroom_without_moving_the_payload) {
+TEST_F(gre_send, encapsulation_uses_the_headroom_without_moving_the_payload) {
   pptpkit_packet* p = host.make_packet(payload(9), 100);
   const std::uint8_t* payload_at = p->base + p->offset;
   pptpkit_batch b = PPTPKIT_BATCH_INIT;
@@ -51,7 +51,7 @@ TEST_F(send_path, encapsulation_uses_the_headroom_without_moving_the_payload) {
   host.drain(b);
 }
 
-TEST_F(send_path, the_ack_rides_on_outgoing_data) {
+TEST_F(gre_send, the_ack_rides_on_outgoing_data) {
   data(0);
   data(1);
   send(1);
@@ -68,7 +68,7 @@ TEST_F(send_path, the_ack_rides_on_outgoing_data) {
   EXPECT_EQ(c().sent_ack_only, 0u);
 }
 
-TEST_F(send_path, a_standalone_ack_follows_after_the_ack_delay) {
+TEST_F(gre_send, a_standalone_ack_follows_after_the_ack_delay) {
   data(0);
   data(1);
   EXPECT_EQ(t->next_deadline(), host.now + 50 * ms);
@@ -89,14 +89,14 @@ TEST_F(send_path, a_standalone_ack_follows_after_the_ack_delay) {
   EXPECT_TRUE(sent().empty());  // once
 }
 
-TEST_F(send_path, the_ack_delay_is_configurable) {
+TEST_F(gre_send, the_ack_delay_is_configurable) {
   make({{"ack_delay_ms", "10"}});
   open();
   data(0);
   EXPECT_EQ(t->next_deadline(), host.now + 10 * ms);
 }
 
-TEST_F(send_path, the_peer_window_is_not_enforced_by_default) {
+TEST_F(gre_send, the_peer_window_is_not_enforced_by_default) {
   make();
   open(100, 200, 2);
   for (std::uint32_t i = 0; i < 10; ++i) {
@@ -106,7 +106,7 @@ TEST_F(send_path, the_peer_window_is_not_enforced_by_default) {
   EXPECT_EQ(c().queued, 0u);
 }
 
-class enforced_window : public gre_test {
+class gre_enforced_window : public gre_test {
  protected:
   void SetUp() override {
     make({{"enforce_peer_window", "1"}, {"send_queue_limit", "4"}});
@@ -114,7 +114,7 @@ class enforced_window : public gre_test {
   }
 };
 
-TEST_F(enforced_window, a_full_window_queues_and_acks_release) {
+TEST_F(gre_enforced_window, a_full_window_queues_and_acks_release) {
   for (std::uint32_t i = 0; i < 5; ++i) {
     send(i);
   }
@@ -133,7 +133,7 @@ TEST_F(enforced_window, a_full_window_queues_and_acks_release) {
   EXPECT_EQ(t->find(100)->queued(), 0u);
 }
 
-TEST_F(enforced_window, overflow_of_the_queue_is_counted) {
+TEST_F(gre_enforced_window, overflow_of_the_queue_is_counted) {
   for (std::uint32_t i = 0; i < 2 + 4 + 3; ++i) {
     send(i);
   }
@@ -142,7 +142,7 @@ TEST_F(enforced_window, overflow_of_the_queue_is_counted) {
   EXPECT_EQ(sent().size(), 2u);
 }
 
-TEST_F(enforced_window, control_frames_never_wait_behind_data) {
+TEST_F(gre_enforced_window, control_frames_never_wait_behind_data) {
   for (std::uint32_t i = 0; i < 2 + 4 + 3; ++i) {  // window full, queue full, overflow
     send(i);
   }
@@ -157,7 +157,7 @@ TEST_F(enforced_window, control_frames_never_wait_behind_data) {
   EXPECT_EQ(c().queue_overflow, 3u);  // the control frame was not one of them
 }
 
-TEST_F(enforced_window, an_ack_timeout_halves_the_window_and_lets_data_flow) {
+TEST_F(gre_enforced_window, an_ack_timeout_halves_the_window_and_lets_data_flow) {
   make({{"enforce_peer_window", "1"}});
   open(100, 200, 8);
   for (std::uint32_t i = 0; i < 12; ++i) {
@@ -177,7 +177,7 @@ TEST_F(enforced_window, an_ack_timeout_halves_the_window_and_lets_data_flow) {
   EXPECT_EQ(s->send_window(), 5u);  // reopens by one per ack
 }
 
-TEST_F(send_path, the_ack_timeout_adapts_to_measured_round_trips) {
+TEST_F(gre_send, the_ack_timeout_adapts_to_measured_round_trips) {
   const session* s = t->find(100);
   for (std::uint32_t i = 0; i < 40; ++i) {
     send(i);
@@ -192,7 +192,7 @@ TEST_F(send_path, the_ack_timeout_adapts_to_measured_round_trips) {
   EXPECT_EQ(t->next_deadline(), host.now + s->ack_timeout_ns() / 2);  // ack within half the ATO
 }
 
-TEST_F(send_path, frames_that_cannot_be_encapsulated_are_dropped_and_counted) {
+TEST_F(gre_send, frames_that_cannot_be_encapsulated_are_dropped_and_counted) {
   pptpkit_packet* f = host.make_packet({}, 100);
   f->offset = 8;  // too little headroom for the 12..16 byte header
   f->length = 3;

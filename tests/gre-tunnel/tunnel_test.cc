@@ -13,12 +13,12 @@ using namespace pptpkit;
 using namespace pptpkit::gre;
 using namespace pptpkit::gre::testing;
 
-class tunnel_test : public gre_test {
+class gre_tunnel : public gre_test {
  protected:
   void SetUp() override { make(); }
 };
 
-TEST_F(tunnel_test, configuration_is_checked_key_by_key) {
+TEST_F(gre_tunnel, configuration_is_checked_key_by_key) {
   EXPECT_THROW(make({{"receive_windw", "64"}}), core::config_error);
   EXPECT_THROW(make({{"receive_window", "0"}}), core::config_error);
   EXPECT_THROW(make({{"enforce_peer_window", "maybe"}}), core::config_error);
@@ -27,7 +27,7 @@ TEST_F(tunnel_test, configuration_is_checked_key_by_key) {
   EXPECT_EQ(t->config().reorder_depth, 16u);  // never more held than the window
 }
 
-TEST_F(tunnel_test, sessions_open_once_and_close_freeing_what_they_hold) {
+TEST_F(gre_tunnel, sessions_open_once_and_close_freeing_what_they_hold) {
   open();
   session_params p;
   p.call_id = 100;
@@ -48,7 +48,7 @@ TEST_F(tunnel_test, sessions_open_once_and_close_freeing_what_they_hold) {
   EXPECT_EQ(t->next_deadline(), PPTPKIT_NO_DEADLINE);
 }
 
-TEST_F(tunnel_test, max_sessions_is_a_limit) {
+TEST_F(gre_tunnel, max_sessions_is_a_limit) {
   make({{"max_sessions", "2"}});
   open(1);
   open(2);
@@ -57,7 +57,7 @@ TEST_F(tunnel_test, max_sessions_is_a_limit) {
   EXPECT_EQ(t->open_session(p, 0), PPTPKIT_ERR_LIMIT);
 }
 
-TEST_F(tunnel_test, commands_follow_the_gre_header) {
+TEST_F(gre_tunnel, commands_follow_the_gre_header) {
   pptpkit_command cmd = PPTPKIT_COMMAND_INIT;
   cmd.type = PPTPKIT_GRE_CMD_SESSION_OPEN;
   cmd.channel = 100;
@@ -82,7 +82,7 @@ TEST_F(tunnel_test, commands_follow_the_gre_header) {
   EXPECT_EQ(t->find(100), nullptr);
 }
 
-TEST_F(tunnel_test, first_peer_data_is_announced_once) {
+TEST_F(gre_tunnel, first_peer_data_is_announced_once) {
   open();
   advance(300 * ms);
   data(0);
@@ -95,7 +95,7 @@ TEST_F(tunnel_test, first_peer_data_is_announced_once) {
   EXPECT_EQ(t->poll_event(e), 0);
 }
 
-TEST_F(tunnel_test, silence_from_the_peer_is_announced_with_likely_causes) {
+TEST_F(gre_tunnel, silence_from_the_peer_is_announced_with_likely_causes) {
   open();
   EXPECT_EQ(t->next_deadline(), 5000 * ms);
   advance(5000 * ms);
@@ -110,7 +110,7 @@ TEST_F(tunnel_test, silence_from_the_peer_is_announced_with_likely_causes) {
   EXPECT_EQ(t->next_deadline(), PPTPKIT_NO_DEADLINE);
 }
 
-TEST_F(tunnel_test, read_stats_per_session_and_for_the_instance) {
+TEST_F(gre_tunnel, read_stats_per_session_and_for_the_instance) {
   open(1, 11);
   open(2, 22);
   data(0, std::nullopt, 1);
@@ -136,7 +136,7 @@ TEST_F(tunnel_test, read_stats_per_session_and_for_the_instance) {
   EXPECT_EQ(t->read_stats(3, stats.data(), gre_counters::count), PPTPKIT_ERR_NOT_FOUND);
 }
 
-TEST_F(tunnel_test, unknown_ports_are_refused_and_their_packets_freed) {
+TEST_F(gre_tunnel, unknown_ports_are_refused_and_their_packets_freed) {
   pptpkit_batch b = PPTPKIT_BATCH_INIT;
   pptpkit_packet* p = host.make_packet({1});
   b.head = b.tail = &p->link;
@@ -147,7 +147,7 @@ TEST_F(tunnel_test, unknown_ports_are_refused_and_their_packets_freed) {
   EXPECT_EQ(t->poll(7, b, 8, 0), PPTPKIT_ERR_NOT_SUPPORTED);
 }
 
-TEST_F(tunnel_test, ten_thousand_calls_are_demultiplexed) {
+TEST_F(gre_tunnel, ten_thousand_calls_are_demultiplexed) {
   for (std::uint32_t call = 1; call <= 10000; ++call) {
     open(static_cast<std::uint16_t>(call), static_cast<std::uint16_t>(call + 20000));
   }
@@ -162,7 +162,7 @@ TEST_F(tunnel_test, ten_thousand_calls_are_demultiplexed) {
   EXPECT_EQ(t->session_count(), 10000u);
 }
 
-TEST_F(tunnel_test, the_plugin_works_through_its_c_abi) {
+TEST_F(gre_tunnel, the_plugin_works_through_its_c_abi) {
   const pptpkit_plugin_descriptor& d = plugin_descriptor();
   EXPECT_EQ(d.kind, PPTPKIT_KIND_GRE);
   EXPECT_STREQ(d.name, "gre-tunnel");
@@ -189,7 +189,7 @@ TEST_F(tunnel_test, the_plugin_works_through_its_c_abi) {
   d.ops->destroy(inst);
 }
 
-TEST_F(tunnel_test, the_data_path_allocates_nothing) {
+TEST_F(gre_tunnel, the_data_path_allocates_nothing) {
   open(1, 2);  // two calls of one host talking to each other: 2 sends to peer call 1, which is call 1
   open(2, 1);
   // One round: 32 frames encapsulated by call 2, turned around and decapsulated by call 1, then a
