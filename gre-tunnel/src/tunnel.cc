@@ -9,7 +9,7 @@ namespace pptpkit::gre {
 
 namespace {
 
-constexpr std::uint32_t call_ids = 65536;  // RFC 2637 §4.1: the call id is 16 bits
+constexpr std::uint32_t call_ids = call_table::size;
 constexpr const char* component = "gre";
 constexpr std::uint64_t ms = 1'000'000;
 
@@ -82,17 +82,15 @@ std::unique_ptr<tunnel> tunnel::create(const core::host& host, const core::confi
   return std::make_unique<tunnel>(host, tunnel_config::from(config));
 }
 
-tunnel::tunnel(const core::host& host, const tunnel_config& config) : host_(host), config_(config), table_(call_ids) {}
+tunnel::tunnel(const core::host& host, const tunnel_config& config) : host_(host), config_(config) {}
 
 tunnel::~tunnel() {
-  for (auto& s : table_) {
-    if (s) {
-      if (s->timer_hook.is_linked()) {
-        timers_.erase(timers_.iterator_to(*s));
-      }
-      s->close();
+  table_.for_each([this](session& s) {
+    if (s.timer_hook.is_linked()) {
+      timers_.erase(timers_.iterator_to(s));
     }
-  }
+    s.close();
+  });
   host_.free(net_control_);
   host_.free(net_data_);
   host_.free(ppp_);
@@ -107,14 +105,35 @@ std::int32_t tunnel::feed(std::uint32_t port, pptpkit_batch& in, std::uint64_t n
     host_.free(list);
     return PPTPKIT_ERR_NOT_SUPPORTED;
   }
-  while (pptpkit_packet* p = list.pop_front()) {
-    if (port == PPTPKIT_GRE_PORT_NET) {
-      receive_one(*p, now_ns);
-    } else {
+  if (port == PPTPKIT_GRE_PORT_PPP) {
+    while (pptpkit_packet* p = list.pop_front()) {
       send_one(*p, now_ns);
     }
+    return PPTPKIT_OK;
+  }
+  pptpkit_packet* p = list.pop_front();
+  const session* warm = nullptr;
+  while (p != nullptr) {
+    pptpkit_packet* next = list.pop_front();
+    if (next != nullptr) {
+      warm = prefetch_session(*next, warm);  // the next packet's misses overlap this packet's work
+    }
+    receive_one(*p, now_ns);
+    p = next;
   }
   return PPTPKIT_OK;
+}
+
+const session* tunnel::prefetch_session(const pptpkit_packet& p, const session* warm) const noexcept {
+  if (p.length < fixed_length) {
+    return warm;
+  }
+  const auto* h = reinterpret_cast<const fixed_header*>(core::data(p));
+  const session* s = table_.find(h->call_id.value());
+  if (s != nullptr && s != warm) {
+    s->prefetch();
+  }
+  return s;
 }
 
 void tunnel::receive_one(pptpkit_packet& p, std::uint64_t now) noexcept {
@@ -126,7 +145,7 @@ void tunnel::receive_one(pptpkit_packet& p, std::uint64_t now) noexcept {
     host_.free(&p);
     return;
   }
-  session* s = table_[h.call_id].get();
+  session* s = table_.find(h.call_id);
   if (s == nullptr) {
     ++counters_.unknown_call;
     host_.log(PPTPKIT_LOG_DEBUG, component, "dropped GRE packet for call %u: no such session", h.call_id);
@@ -154,7 +173,7 @@ void tunnel::receive_one(pptpkit_packet& p, std::uint64_t now) noexcept {
 }
 
 void tunnel::send_one(pptpkit_packet& p, std::uint64_t now) noexcept {
-  session* s = p.channel < call_ids ? table_[p.channel].get() : nullptr;
+  session* s = table_.find(p.channel);
   if (s == nullptr) {
     ++counters_.send_unknown_session;
     host_.free(&p);
@@ -245,7 +264,7 @@ std::int32_t tunnel::poll_event(pptpkit_event& out) noexcept {
 // ---- control ----
 
 std::int32_t tunnel::open_session(const session_params& params, std::uint64_t now) {
-  std::unique_ptr<session>& slot = table_[params.call_id];
+  std::unique_ptr<session>& slot = table_.slot(params.call_id);
   if (slot) {
     return PPTPKIT_ERR_STATE;
   }
@@ -265,10 +284,10 @@ std::int32_t tunnel::open_session(const session_params& params, std::uint64_t no
 }
 
 std::int32_t tunnel::close_session(std::uint32_t call_id) noexcept {
-  if (call_id >= call_ids || !table_[call_id]) {
+  if (table_.find(call_id) == nullptr) {
     return PPTPKIT_ERR_NOT_FOUND;
   }
-  std::unique_ptr<session> s = std::move(table_[call_id]);
+  std::unique_ptr<session> s = std::move(table_.slot(static_cast<std::uint16_t>(call_id)));
   if (s->timer_hook.is_linked()) {
     timers_.erase(timers_.iterator_to(*s));
   }
@@ -310,16 +329,12 @@ std::int32_t tunnel::command(const pptpkit_command& cmd, std::uint64_t now_ns) {
 // ---- counters ----
 
 const session* tunnel::find(std::uint32_t call_id) const noexcept {
-  return call_id < call_ids ? table_[call_id].get() : nullptr;
+  return table_.find(call_id);
 }
 
 gre_counters tunnel::totals() const noexcept {
   gre_counters t = counters_;
-  for (const auto& s : table_) {
-    if (s) {
-      t += s->counters();
-    }
-  }
+  table_.for_each([&t](const session& s) { t += s.counters(); });
   return t;
 }
 

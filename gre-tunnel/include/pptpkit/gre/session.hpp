@@ -146,6 +146,16 @@ class session {
   std::uint32_t expected_sequence() const noexcept { return expected_; }
   std::uint64_t ack_timeout_ns() const noexcept { return ato_ns_; }
 
+  // Hints the CPU to load the state a received packet touches (the members up to the first counters):
+  // the tunnel calls it for the next packet of a batch while it works on the current one, so a batch
+  // spread over thousands of calls costs about what one call does.
+  void prefetch() const noexcept {
+    const char* end = reinterpret_cast<const char*>(&counters_.delivered + 1);
+    for (const char* at = reinterpret_cast<const char*>(this); at < end; at += 64) {
+      __builtin_prefetch(at);
+    }
+  }
+
   // True (once) when deadline() may have moved earlier since the last call: the tunnel re-files the
   // session in its timer index only then, so a steady flow costs no timer work per packet.
   bool take_timer_dirty() noexcept {
@@ -183,25 +193,11 @@ class session {
   std::uint64_t reorder_deadline() const noexcept;
   std::uint64_t far_deadline() const noexcept;
 
+  // Member order matters: what a received packet touches comes first and together (prefetch()).
   const core::host& host_;
   const tunnel_config& config_;
   session_params params_;
   std::uint64_t opened_at_;
-  gre_counters counters_;
-
-  // Send side (RFC 2637 §4.2).
-  std::uint32_t next_seq_ = 0;                          // §4.2.1: our numbering starts at 0
-  std::uint32_t acked_ = UINT32_MAX;                    // the highest sequence the peer acknowledged (none yet: -1)
-  bool peer_acked_ = false;                             // the peer has acknowledged something
-  std::uint32_t cwnd_;                                  // the window we use: the peer's, halved on time-outs (§4.4.2)
-  core::packet_list queue_;                             // data waiting for the window (enforce_peer_window only)
-  static constexpr std::uint32_t send_times_size = 64;  // send time of the last 64 sequence numbers
-  std::uint64_t send_times_[send_times_size] = {};
-  std::uint64_t last_ack_progress_ = 0;  // when the oldest outstanding packet became the oldest
-  // §4.4.1 estimator, in ns.
-  std::uint64_t srtt_ns_;
-  std::uint64_t rttvar_ns_ = 0;
-  std::uint64_t ato_ns_;
 
   // Acknowledging what we receive (§4.2.5).
   bool received_any_ = false;
@@ -226,6 +222,24 @@ class session {
   // EVENT_NO_PEER_DATA / FIRST_PEER_DATA.
   bool seen_data_ = false;
   bool warned_ = false;
+
+  gre_counters counters_;  // received and delivered first: hot
+
+  // Send side (RFC 2637 §4.2).
+  std::uint32_t next_seq_ = 0;           // §4.2.1: our numbering starts at 0
+  std::uint32_t acked_ = UINT32_MAX;     // the highest sequence the peer acknowledged (none yet: -1)
+  bool peer_acked_ = false;              // the peer has acknowledged something
+  std::uint32_t cwnd_;                   // the window we use: the peer's, halved on time-outs (§4.4.2)
+  core::packet_list queue_;              // data waiting for the window (enforce_peer_window only)
+  std::uint64_t last_ack_progress_ = 0;  // when the oldest outstanding packet became the oldest
+  // §4.4.1 estimator, in ns.
+  std::uint64_t srtt_ns_;
+  std::uint64_t rttvar_ns_ = 0;
+  std::uint64_t ato_ns_;
+
+  // The send side's timestamps.
+  static constexpr std::uint32_t send_times_size = 64;  // send time of the last 64 sequence numbers
+  std::uint64_t send_times_[send_times_size] = {};
 };
 
 }  // namespace pptpkit::gre

@@ -5,14 +5,16 @@
 //   PPP in       ──────────► table[channel] ──► session::send    ──► NET out (control list first)
 //   tick(now)    ──────────► timer index    ──► session::on_timer (acks, reorder timeout, ATO)
 //
-// Demultiplexing is a direct table indexed by the 16-bit call id (RFC 2637 §4.1 key, low half): one
-// load per packet whatever the number of calls. Timers live in an intrusive multiset ordered by each
-// session's earliest deadline; a key is only moved when the deadline comes earlier, so a steady flow
-// touches the index once per ack delay, not per packet. Nothing on the data path allocates.
+// Demultiplexing is a two-level table indexed by the 16-bit call id (RFC 2637 §4.1 key, low half):
+// two dependent loads per packet whatever the number of calls; a page of 256 slots is allocated when
+// the first call in it opens, so an instance with few calls stays small and cheap to create. Timers live in an
+// intrusive multiset ordered by each session's earliest deadline; a key is only moved when the deadline comes earlier,
+// so a steady flow touches the index once per ack delay, not per packet. Nothing on the data path allocates.
 //
 // Ownership: packets fed are taken; packets polled belong to the caller. Threading: one thread at a time.
 #pragma once
 
+#include <array>
 #include <boost/intrusive/set.hpp>
 #include <cstdint>
 #include <memory>
@@ -23,6 +25,44 @@
 #include "pptpkit/gre/session.hpp"
 
 namespace pptpkit::gre {
+
+// Sessions by our call id.
+class call_table {
+ public:
+  static constexpr std::uint32_t size = 65536;  // RFC 2637 §4.1: the call id is 16 bits
+
+  session* find(std::uint32_t id) const noexcept {
+    if (id >= size) {
+      return nullptr;
+    }
+    const page* pg = pages_[id >> 8].get();
+    return pg == nullptr ? nullptr : (*pg)[id & 0xffu].get();
+  }
+  // The slot of a call id, allocating its page (control path; may throw std::bad_alloc).
+  std::unique_ptr<session>& slot(std::uint16_t id) {
+    std::unique_ptr<page>& pg = pages_[id >> 8];
+    if (!pg) {
+      pg = std::make_unique<page>();
+    }
+    return (*pg)[id & 0xffu];
+  }
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    for (const auto& pg : pages_) {
+      if (pg) {
+        for (const auto& s : *pg) {
+          if (s) {
+            fn(*s);
+          }
+        }
+      }
+    }
+  }
+
+ private:
+  using page = std::array<std::unique_ptr<session>, 256>;
+  std::array<std::unique_ptr<page>, 256> pages_;
+};
 
 // The timer index orders sessions by their timer_key.
 struct timer_key_of {
@@ -61,6 +101,8 @@ class tunnel final : public core::instance {
       boost::intrusive::key_of_value<timer_key_of>>;
 
   void receive_one(pptpkit_packet& p, std::uint64_t now) noexcept;
+  // Prefetches the session of p unless it is `warm` (just prefetched); returns p's session.
+  const session* prefetch_session(const pptpkit_packet& p, const session* warm) const noexcept;
   void send_one(pptpkit_packet& p, std::uint64_t now) noexcept;
   void rearm(session& s) noexcept;
   void announce(const session& s, std::uint32_t events, std::uint64_t now) noexcept;
@@ -68,7 +110,7 @@ class tunnel final : public core::instance {
 
   core::host host_;
   tunnel_config config_;
-  std::vector<std::unique_ptr<session>> table_;  // by our call id (all 65536 keys)
+  call_table table_;
   std::uint32_t sessions_ = 0;
   timer_index timers_;
   core::packet_list net_control_;
