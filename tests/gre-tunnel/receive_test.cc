@@ -55,6 +55,14 @@ TEST_F(gre_receive, a_reordered_start_waits_for_sequence_zero) {
   EXPECT_EQ(c().reordered, 2u);
 }
 
+TEST_F(gre_receive, a_peer_that_ignores_our_window_is_still_delivered) {  // Windows
+  for (std::uint32_t s = 0; s < 300; ++s) {  // far more than the 64 we advertise, never waiting for acks
+    data(s);
+  }
+  EXPECT_EQ(delivered().size(), 300u);
+  EXPECT_EQ(c().out_of_window, 0u);
+}
+
 TEST_F(gre_receive, a_mid_stream_start_is_taken_as_it_comes) {
   data(5000);
   data(5001);

@@ -110,6 +110,12 @@ TEST_F(gre_tunnel, silence_from_the_peer_is_announced_with_likely_causes) {
   EXPECT_EQ(t->next_deadline(), PPTPKIT_NO_DEADLINE);
 }
 
+TEST_F(gre_tunnel, the_silence_warning_can_be_turned_off) {
+  make({{"no_data_warning_ms", "0"}});
+  open();
+  EXPECT_EQ(t->next_deadline(), PPTPKIT_NO_DEADLINE);
+}
+
 TEST_F(gre_tunnel, read_stats_per_session_and_for_the_instance) {
   open(1, 11);
   open(2, 22);
