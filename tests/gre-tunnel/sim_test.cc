@@ -244,7 +244,7 @@ void run_scenario(const scenario& s) {
       const std::string failure = sim.check(*e);
       ASSERT_TRUE(failure.empty()) << s.name << " failed for seed " << seed << ": " << failure
                                    << "\n  replay: PPTPKIT_SEED=" << seed
-                                   << " ctest -R gre --output-on-failure (or the test binary with --gtest_filter)";
+                                   << " gre_tunnel_tests --gtest_filter='gre_simulation.*'";
       const gre_counters& k = e->t->find(e->call)->counters();
       lost += k.lost;
       reordered += k.reordered;
