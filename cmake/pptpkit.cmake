@@ -35,8 +35,8 @@ function(pptpkit_add_plugin name)
     LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/plugins)
   target_link_libraries(${name} PRIVATE ${ARG_CORE})
   target_link_options(${name} PRIVATE -Wl,--version-script=${PPTPKIT_PLUGIN_VERSION_SCRIPT})
-  # --no-undefined proves a plugin needs nothing of the host's. Sanitizer and coverage runtimes are
-  # provided by the program that loads the module, so instrumented builds leave them undefined.
+  # An instrumented module takes the sanitizer and libFuzzer runtimes from the program that loads it, so
+  # only an uninstrumented build can insist that every symbol is resolved at link time.
   if(NOT PPTPKIT_SANITIZE AND NOT PPTPKIT_FUZZ)
     target_link_options(${name} PRIVATE -Wl,--no-undefined)
   endif()
