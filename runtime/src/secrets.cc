@@ -30,7 +30,7 @@ std::optional<std::uint32_t> parse_decimal(std::string_view text, std::uint32_t 
   return static_cast<std::uint32_t>(value);
 }
 
-std::string quoted(std::string_view s) {
+std::string in_quotes(std::string_view s) {
   return "'" + std::string(s) + "'";
 }
 
@@ -66,19 +66,19 @@ cidr parse_cidr(std::string_view text) {
   const std::size_t slash = text.find('/');
   const auto address = parse_ipv4(text.substr(0, slash));
   if (!address) {
-    throw parse_error(quoted(text) + " is not an IPv4 network (expected A.B.C.D/N)");
+    throw parse_error(in_quotes(text) + " is not an IPv4 network (expected A.B.C.D/N)");
   }
   cidr out{*address, 32};
   if (slash != std::string_view::npos) {
     const auto length = parse_decimal(text.substr(slash + 1), 32);
     if (!length) {
-      throw parse_error(quoted(text) + ": the prefix length must be 0-32");
+      throw parse_error(in_quotes(text) + ": the prefix length must be 0-32");
     }
     out.prefix_length = static_cast<std::uint8_t>(*length);
   }
   const std::uint32_t mask = out.prefix_length == 0 ? 0 : ~std::uint32_t{0} << (32 - out.prefix_length);
   if ((out.network & ~mask) != 0) {
-    throw parse_error(quoted(text) + ": host bits are set (did you mean " + format_ipv4(out.network & mask) + "/" +
+    throw parse_error(in_quotes(text) + ": host bits are set (did you mean " + format_ipv4(out.network & mask) + "/" +
                       std::to_string(out.prefix_length) + "?)");
   }
   return out;
@@ -99,7 +99,7 @@ std::vector<address_range> parse_ranges(std::string_view text) {
     const std::size_t dash = item.find('-');
     const auto first = parse_ipv4(item.substr(0, dash));
     if (!first) {
-      throw parse_error("address range item " + quoted(item) + ": expected A.B.C.D, A.B.C.D-E or A.B.C.D-A.B.C.E");
+      throw parse_error("address range item " + in_quotes(item) + ": expected A.B.C.D, A.B.C.D-E or A.B.C.D-A.B.C.E");
     }
     address_range r{*first, *first};
     if (dash != std::string_view::npos) {
@@ -109,16 +109,16 @@ std::vector<address_range> parse_ranges(std::string_view text) {
       } else if (const auto full = parse_ipv4(end)) {
         r.last = *full;
       } else {
-        throw parse_error("address range item " + quoted(item) + ": " + quoted(end) +
+        throw parse_error("address range item " + in_quotes(item) + ": " + in_quotes(end) +
                           " is neither a last octet nor an address");
       }
       if (r.last < r.first) {
-        throw parse_error("address range item " + quoted(item) + " ends before it starts");
+        throw parse_error("address range item " + in_quotes(item) + " ends before it starts");
       }
     }
     total += std::uint64_t{r.last} - r.first + 1;
     if (total > max_pool_addresses) {
-      throw parse_error("address ranges " + quoted(text) + " hold more than " + std::to_string(max_pool_addresses) +
+      throw parse_error("address ranges " + in_quotes(text) + " hold more than " + std::to_string(max_pool_addresses) +
                         " addresses");
     }
     out.push_back(r);
@@ -361,7 +361,7 @@ address_policy chap_secrets::addresses_of(const secret_entry& entry) {
     }
     const auto address = parse_ipv4(text);
     if (!address) {
-      throw parse_error("line " + std::to_string(entry.line) + ": " + quoted(a) + " is not an IPv4 address");
+      throw parse_error("line " + std::to_string(entry.line) + ": " + in_quotes(a) + " is not an IPv4 address");
     }
     if (p.what == address_policy::kind::any && a.front() != '!') {
       p.what = address_policy::kind::fixed;
