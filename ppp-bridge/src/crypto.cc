@@ -40,7 +40,7 @@ void des_encrypt(const std::uint8_t* clear8, const std::uint8_t* key7, std::uint
 }  // namespace
 
 chap_digest chap_md5_response(std::uint8_t id, std::string_view secret,
-                             std::span<const std::uint8_t> challenge) noexcept {
+                              std::span<const std::uint8_t> challenge) noexcept {
   md5_ctx ctx;
   md5_init(&ctx);
   md5_update(&ctx, 1, &id);
@@ -52,8 +52,8 @@ chap_digest chap_md5_response(std::uint8_t id, std::string_view secret,
 }
 
 std::array<std::uint8_t, 8> mschapv2_challenge_hash(const challenge16& peer_challenge,
-                                                     const challenge16& authenticator_challenge,
-                                                     std::string_view user_name) noexcept {
+                                                    const challenge16& authenticator_challenge,
+                                                    std::string_view user_name) noexcept {
   sha1_ctx ctx;
   sha1_init(&ctx);
   sha1_update(&ctx, peer_challenge.size(), peer_challenge.data());
@@ -104,7 +104,7 @@ nt_hash hash_nt_password_hash(const nt_hash& password_hash) noexcept {
 }
 
 nt_response_t mschap_challenge_response(std::span<const std::uint8_t, 8> challenge,
-                                      const nt_hash& password_hash) noexcept {
+                                        const nt_hash& password_hash) noexcept {
   std::uint8_t z[21] = {};
   std::memcpy(z, password_hash.data(), password_hash.size());
   nt_response_t r;
@@ -115,7 +115,7 @@ nt_response_t mschap_challenge_response(std::span<const std::uint8_t, 8> challen
 }
 
 nt_response_t mschapv2_nt_response(const challenge16& authenticator_challenge, const challenge16& peer_challenge,
-                                 std::string_view user_name, std::string_view password) noexcept {
+                                   std::string_view user_name, std::string_view password) noexcept {
   const auto challenge = mschapv2_challenge_hash(peer_challenge, authenticator_challenge, user_name);
   return mschap_challenge_response(std::span<const std::uint8_t, 8>(challenge), nt_password_hash(password));
 }

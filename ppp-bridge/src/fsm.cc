@@ -10,7 +10,7 @@ namespace pptpkit::ppp {
 using S = fsm_state;
 
 const char* to_string(fsm_state s) noexcept {
-  static constexpr const char* names[] = {"Initial", "Starting", "Closed",   "Stopped",  "Closing",
+  static constexpr const char* names[] = {"Initial",  "Starting", "Closed",   "Stopped",  "Closing",
                                           "Stopping", "Req-Sent", "Ack-Rcvd", "Ack-Sent", "Opened"};
   return names[static_cast<unsigned>(s)];
 }
@@ -270,21 +270,20 @@ void fsm::rcr(const control_packet& pkt, std::uint64_t now) noexcept {
   handler_.judge_begin();
   bool any_nak = false;
   bool any_rej = false;
-  const bool well_formed =
-      for_each_option(pkt.data, [&](std::uint8_t type, std::span<const std::uint8_t> value) {
-        verdict v = handler_.judge_option(type, value, nak);
-        if (v == verdict::nak && !may_nak) {
-          v = verdict::reject;
-        }
-        if (v == verdict::reject) {
-          any_rej = true;
-          rej.u8(type);
-          rej.u8(static_cast<std::uint8_t>(value.size() + 2));
-          rej.bytes(value);
-        } else if (v == verdict::nak) {
-          any_nak = true;
-        }
-      });
+  const bool well_formed = for_each_option(pkt.data, [&](std::uint8_t type, std::span<const std::uint8_t> value) {
+    verdict v = handler_.judge_option(type, value, nak);
+    if (v == verdict::nak && !may_nak) {
+      v = verdict::reject;
+    }
+    if (v == verdict::reject) {
+      any_rej = true;
+      rej.u8(type);
+      rej.u8(static_cast<std::uint8_t>(value.size() + 2));
+      rej.bytes(value);
+    } else if (v == verdict::nak) {
+      any_nak = true;
+    }
+  });
   if (!well_formed) {
     ++stats_.malformed;  // a request we cannot even split into options is silently discarded
     return;

@@ -93,11 +93,11 @@ class fsm_handler {
 
 // Counts of what the automaton dropped, readable by its owner.
 struct fsm_stats {
-  std::uint64_t bad_id = 0;       // Ack/Nak/Reject whose identifier is not our last request's
-  std::uint64_t bad_ack = 0;      // Configure-Ack whose options differ from what we sent
-  std::uint64_t malformed = 0;    // options that do not parse
-  std::uint64_t bad_state = 0;    // packets in Initial/Starting (no lower layer)
-  std::uint64_t code_rejects = 0; // Code-Rejects we sent (RUC)
+  std::uint64_t bad_id = 0;        // Ack/Nak/Reject whose identifier is not our last request's
+  std::uint64_t bad_ack = 0;       // Configure-Ack whose options differ from what we sent
+  std::uint64_t malformed = 0;     // options that do not parse
+  std::uint64_t bad_state = 0;     // packets in Initial/Starting (no lower layer)
+  std::uint64_t code_rejects = 0;  // Code-Rejects we sent (RUC)
 };
 
 class fsm {
