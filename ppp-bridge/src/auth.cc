@@ -297,7 +297,8 @@ void auth_server::secret(bool found, std::string_view secret, std::uint64_t now)
   }
   switch (protocol_) {
     case PPTPKIT_PPP_AUTH_PAP: {
-      const bool ok = response_.size() == secret.size() && std::equal(response_.begin(), response_.end(), secret.begin());
+      const bool ok =
+          response_.size() == secret.size() && std::equal(response_.begin(), response_.end(), secret.begin());
       finish(ok, 0, ok ? "" : "wrong password");
       return;
     }
@@ -494,7 +495,7 @@ void auth_client::on_chap(const control_packet& pkt) {
       w.zeros(8);
       w.bytes(nt_response_);
       w.u8(0);  // Flags
-    } else {  // RFC 1994 §4.1
+    } else {    // RFC 1994 §4.1
       const auto digest = chap_md5_response(pkt.id, password_, value);
       w.u8(static_cast<std::uint8_t>(digest.size()));
       w.bytes(digest);
@@ -518,7 +519,8 @@ void auth_client::on_chap(const control_packet& pkt) {
     // RFC 2759 §5: the authenticator proves it knows the password too.
     const auto expected = mschapv2_authenticator_response(password_, nt_response_, peer_challenge_, auth_challenge_,
                                                           mschap_bare_user_name(user_));
-    if (msg.size() < expected.size() || msg.substr(0, expected.size()) != std::string_view(expected.data(), expected.size())) {
+    if (msg.size() < expected.size() ||
+        msg.substr(0, expected.size()) != std::string_view(expected.data(), expected.size())) {
       finish(false, 0, "the server failed to prove it knows the password (bad authenticator response)");
       return;
     }

@@ -146,8 +146,8 @@ verdict lcp_handler::judge_option(std::uint8_t type, std::span<const std::uint8_
       if (value.size() != 4) {
         return verdict::reject;
       }
-      const std::uint32_t magic = (std::uint32_t{value[0]} << 24) | (std::uint32_t{value[1]} << 16) |
-                                  (std::uint32_t{value[2]} << 8) | value[3];
+      const std::uint32_t magic =
+          (std::uint32_t{value[0]} << 24) | (std::uint32_t{value[1]} << 16) | (std::uint32_t{value[2]} << 8) | value[3];
       if (magic == 0 || (want_magic_ && magic == result_.our_magic)) {
         // Zero is illegal; our own number back suggests a looped-back link: Nak with a fresh one.
         if (magic != 0) {

@@ -7,9 +7,28 @@
 namespace pptpkit::ppp {
 
 void reject_unknown_session_keys(const core::config_map& config) {
-  config.reject_unknown({"role", "auth", "user", "password", "name", "mru", "lcp_echo_interval", "lcp_echo_failure",
-                         "restart_timer_ms", "max_configure", "max_terminate", "max_failure", "local_ip", "remote_ip",
-                         "dns1", "dns2", "nbns1", "nbns2", "ipv6", "mppe", "mppe_bits", "mppe_stateful"});
+  config.reject_unknown({"role",
+                         "auth",
+                         "user",
+                         "password",
+                         "name",
+                         "mru",
+                         "lcp_echo_interval",
+                         "lcp_echo_failure",
+                         "restart_timer_ms",
+                         "max_configure",
+                         "max_terminate",
+                         "max_failure",
+                         "local_ip",
+                         "remote_ip",
+                         "dns1",
+                         "dns2",
+                         "nbns1",
+                         "nbns2",
+                         "ipv6",
+                         "mppe",
+                         "mppe_bits",
+                         "mppe_stateful"});
 }
 
 class ppp_instance final : public core::instance {
@@ -49,7 +68,9 @@ class ppp_instance final : public core::instance {
   }
 
   std::int32_t poll(std::uint32_t port, pptpkit_batch& out, std::uint32_t max, std::uint64_t) noexcept override {
-    core::packet_list* from = port == PPTPKIT_PPP_PORT_LINK ? &link_out_ : port == PPTPKIT_PPP_PORT_NET ? &net_out_ : nullptr;
+    core::packet_list* from = port == PPTPKIT_PPP_PORT_LINK  ? &link_out_
+                              : port == PPTPKIT_PPP_PORT_NET ? &net_out_
+                                                             : nullptr;
     if (from == nullptr) {
       return PPTPKIT_ERR_NOT_SUPPORTED;
     }
@@ -78,7 +99,8 @@ class ppp_instance final : public core::instance {
         core::config_map entries(cmd.entries, cmd.entry_count);
         reject_unknown_session_keys(entries);
         auto config = session_config::from(defaults_.merged(entries));
-        auto s = std::make_unique<session>(cmd.channel, std::move(config), session_env{host_, link_out_, net_out_, events_});
+        auto s =
+            std::make_unique<session>(cmd.channel, std::move(config), session_env{host_, link_out_, net_out_, events_});
         session& ref = *s;
         sessions_.emplace(cmd.channel, std::move(s));
         ref.open(now);

@@ -471,8 +471,7 @@ void session::layer_finished(std::uint16_t protocol) noexcept {
   // An NCP gave up (Protocol-Reject, Max-Configure). pppd ends the link when none is left.
   auto alive = [](const fsm& f) {
     const fsm_state s = f.state();
-    return s == fsm_state::req_sent || s == fsm_state::ack_rcvd || s == fsm_state::ack_sent ||
-           s == fsm_state::opened;
+    return s == fsm_state::req_sent || s == fsm_state::ack_rcvd || s == fsm_state::ack_sent || s == fsm_state::opened;
   };
   if (phase_ == ppp::phase::network && !alive(ipcp_fsm_) && !(config_.ipv6 && alive(ipv6cp_fsm_))) {
     terminate(PPTPKIT_PPP_REASON_NEGOTIATION, "no network protocol could be negotiated");
@@ -509,8 +508,8 @@ bool session::extra_code(std::uint16_t protocol, std::uint8_t code, std::uint8_t
         ++counters_.drop_malformed_control;
         return true;
       }
-      const std::uint32_t magic = (std::uint32_t{data[0]} << 24) | (std::uint32_t{data[1]} << 16) |
-                                  (std::uint32_t{data[2]} << 8) | data[3];
+      const std::uint32_t magic =
+          (std::uint32_t{data[0]} << 24) | (std::uint32_t{data[1]} << 16) | (std::uint32_t{data[2]} << 8) | data[3];
       if (r.our_magic != 0 && magic == r.our_magic) {
         ++counters_.loopback_suspected;  // RFC 1661 §6.4: our own echo came back
         return true;

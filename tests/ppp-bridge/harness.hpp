@@ -119,6 +119,8 @@ class endpoint {
     return pptpkit::ppp::find_session(*core::detail::as_instance(static_cast<const pptpkit_instance*>(inst_)), channel);
   }
   std::uint64_t deadline() const { return ops_->next_deadline(inst_); }
+  const pptpkit_plugin_ops& ops() const { return *ops_; }
+  pptpkit_instance* instance() const { return inst_; }
   void tick() { ops_->tick(inst_, host_.now); }
 
   std::vector<recorded_event> events;
@@ -213,7 +215,7 @@ class link_pair {
 };
 
 inline kv server_params(const std::string& auth) {
-  return {{"role", "server"}, {"auth", auth},         {"local_ip", "10.0.0.1"}, {"remote_ip", "10.0.0.2"},
+  return {{"role", "server"},    {"auth", auth},        {"local_ip", "10.0.0.1"},  {"remote_ip", "10.0.0.2"},
           {"dns1", "10.0.0.53"}, {"dns2", "10.0.0.54"}, {"lcp_echo_interval", "0"}};
 }
 inline kv client_params(const std::string& auth, const std::string& password = "s3cret") {

@@ -114,8 +114,8 @@ class auth_server {
 
 class auth_client {
  public:
-  auth_client(control_output& out, auth_events& events, random_source& random, std::string user,
-              std::string password, auth_timing timing = {});
+  auth_client(control_output& out, auth_events& events, random_source& random, std::string user, std::string password,
+              auth_timing timing = {});
   ~auth_client();
 
   void start(std::uint32_t protocol, std::uint64_t now);

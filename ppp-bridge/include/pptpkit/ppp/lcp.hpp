@@ -26,7 +26,7 @@ enum lcp_option : std::uint8_t {
   lcp_opt_acfc = 8,
 };
 
-inline constexpr std::uint16_t lcp_min_mru = 128;      // pppd's MINMRU; RFC 1661 §6.1 leaves it open
+inline constexpr std::uint16_t lcp_min_mru = 128;       // pppd's MINMRU; RFC 1661 §6.1 leaves it open
 inline constexpr std::uint16_t lcp_default_mru = 1500;  // RFC 1661 §6.1
 
 struct lcp_config {

@@ -56,10 +56,7 @@ struct session_env {
 
 enum class phase : std::uint8_t { dead, establish, authenticate, network, terminate };
 
-class session final : private control_output,
-                      private layer_events,
-                      private auth_events,
-                      private random_source {
+class session final : private control_output, private layer_events, private auth_events, private random_source {
  public:
   session(std::uint32_t id, session_config config, session_env env);
   ~session();
