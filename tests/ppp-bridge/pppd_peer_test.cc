@@ -12,8 +12,8 @@ using namespace pptpkit::ppp::testing;
 
 bytes frame(std::uint16_t proto, std::uint8_t code, std::uint8_t id, const bytes& data) {
   const std::size_t len = data.size() + 4;
-  const bytes header = {0xff, 0x03, static_cast<std::uint8_t>(proto >> 8), static_cast<std::uint8_t>(proto), code, id,
-                        static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len)};
+  const bytes header = {0xff, 0x03, static_cast<std::uint8_t>(proto >> 8), static_cast<std::uint8_t>(proto),
+                        code, id,   static_cast<std::uint8_t>(len >> 8),   static_cast<std::uint8_t>(len)};
   bytes f(header.size() + data.size());
   std::copy(header.begin(), header.end(), f.begin());
   std::copy(data.begin(), data.end(), f.begin() + 8);
@@ -55,8 +55,8 @@ bool contains(const bytes& hay, const bytes& needle) {
 }
 
 // pppd 2.4.9's client LCP request: mru 1400, asyncmap 0x0, magic, pcomp, accomp.
-const bytes pppd_lcp_request = {0x01, 0x04, 0x05, 0x78, 0x02, 0x06, 0x00, 0x00, 0x00, 0x00, 0x05,
-                                0x06, 0x1a, 0x2b, 0x3c, 0x4d, 0x07, 0x02, 0x08, 0x02};
+const bytes pppd_lcp_request = {0x01, 0x04, 0x05, 0x78, 0x02, 0x06, 0x00, 0x00, 0x00, 0x00,
+                                0x05, 0x06, 0x1a, 0x2b, 0x3c, 0x4d, 0x07, 0x02, 0x08, 0x02};
 
 TEST(pppd_client, meets_our_server_through_lcp_mschapv2_and_ipcp) {
   pptpkit::testing::test_host host(3);
@@ -215,7 +215,8 @@ TEST(scripted_peer, rejected_options_are_dropped_from_our_next_request) {
   ASSERT_EQ(cli.open(client_params("mschapv2")), PPTPKIT_OK);
   const parsed req = only(cli.take_link(), proto_lcp);
   // A peer that does not do magic numbers or header compression.
-  cli.feed_link(frame(proto_lcp, configure_reject, req.id, {0x05, 0x06, req.data[6], req.data[7], req.data[8], req.data[9], 0x07, 0x02, 0x08, 0x02}));
+  cli.feed_link(frame(proto_lcp, configure_reject, req.id,
+                      {0x05, 0x06, req.data[6], req.data[7], req.data[8], req.data[9], 0x07, 0x02, 0x08, 0x02}));
   const parsed next = only(cli.take_link(), proto_lcp);
   EXPECT_EQ(next.code, configure_request);
   EXPECT_NE(next.id, req.id);
@@ -247,9 +248,9 @@ TEST(scripted_peer, unknown_codes_get_a_code_reject_and_garbage_is_counted) {
   const parsed cj = only(srv.take_link(), proto_lcp);
   EXPECT_EQ(cj.code, code_reject);
   EXPECT_EQ(cj.data, (bytes{42, 5, 0, 7, 1, 2, 3}));
-  srv.feed_link({0xff, 0x05, 0xc0, 0x21});        // bad control field
-  srv.feed_link({0xff, 0x03, 0xc0});              // truncated protocol
-  srv.feed_link({0xff, 0x03, 0xc0, 0x21, 1, 1});  // truncated control header
+  srv.feed_link({0xff, 0x05, 0xc0, 0x21});               // bad control field
+  srv.feed_link({0xff, 0x03, 0xc0});                     // truncated protocol
+  srv.feed_link({0xff, 0x03, 0xc0, 0x21, 1, 1});         // truncated control header
   srv.feed_link({0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 99});  // length beyond the frame
   EXPECT_EQ(srv.stat("drop_malformed_frame"), 2u);
   EXPECT_EQ(srv.stat("drop_malformed_control"), 2u);
