@@ -1,10 +1,10 @@
 // The generic automaton alone, with a minimal handler: table entries of RFC 1661 §4.1 that the
 // session tests do not reach directly.
+#include "pptpkit/ppp/fsm.hpp"
+
 #include <gtest/gtest.h>
 
 #include <vector>
-
-#include "pptpkit/ppp/fsm.hpp"
 
 namespace {
 
@@ -36,7 +36,8 @@ struct fake : fsm_handler, control_output {
   void this_layer_down() noexcept override { actions.push_back("tld"); }
   void this_layer_started() noexcept override { actions.push_back("tls"); }
   void this_layer_finished() noexcept override { actions.push_back("tlf"); }
-  void send_control(std::uint16_t, std::uint8_t code, std::uint8_t id, std::span<const std::uint8_t> d) noexcept override {
+  void send_control(std::uint16_t, std::uint8_t code, std::uint8_t id,
+                    std::span<const std::uint8_t> d) noexcept override {
     out.push_back({code, id, {d.begin(), d.end()}});
   }
 };

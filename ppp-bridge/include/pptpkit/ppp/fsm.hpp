@@ -131,7 +131,6 @@ class fsm {
   std::uint8_t next_id() noexcept { return id_++; }
 
  private:
-  enum class rcr_kind { good, bad };
   void rcr(const control_packet& pkt, std::uint64_t now) noexcept;
   void rca(const control_packet& pkt, std::uint64_t now) noexcept;
   void rcn(const control_packet& pkt, bool reject, std::uint64_t now) noexcept;
@@ -166,7 +165,6 @@ class fsm {
   std::uint64_t deadline_ = UINT64_MAX;
   std::uint8_t id_ = 1;
   std::uint8_t req_id_ = 0;  // identifier of our last Configure-Request
-  bool negotiation_started_ = false;
   // Our last Configure-Request's options (an Ack must repeat them) and the reply we are building.
   std::array<std::uint8_t, 256> req_{};
   std::uint32_t req_len_ = 0;
