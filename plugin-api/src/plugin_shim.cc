@@ -187,7 +187,9 @@ void event_queue::push(std::uint32_t type, std::uint32_t channel, std::initializ
     e.values[i++] = v;
   }
   const std::size_t n = std::min(text.size(), sizeof(e.text) - 1);
-  std::memcpy(e.text, text.data(), n);
+  if (n != 0) {
+    std::memcpy(e.text, text.data(), n);
+  }
   e.text[n] = '\0';
   events_.push_back(e);
 }
@@ -214,7 +216,9 @@ void write_error(char* error, std::uint32_t error_size, std::string_view text) n
     return;
   }
   const std::size_t n = std::min<std::size_t>(text.size(), error_size - 1);
-  std::memcpy(error, text.data(), n);
+  if (n != 0) {
+    std::memcpy(error, text.data(), n);
+  }
   error[n] = '\0';
 }
 

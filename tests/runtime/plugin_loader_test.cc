@@ -8,6 +8,7 @@
 
 #include "pptpkit/core/batch.hpp"
 #include "pptpkit/gre.h"
+#include "pptpkit/runtime/platform.hpp"  // compile check of the platform interface
 #include "pptpkit/testing/test_host.hpp"
 
 namespace {
