@@ -48,9 +48,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::abort();
   }
   const bool server = (data[0] & 1u) == 0;
-  const pptpkit_config_entry server_cfg[] = {{"role", "server"},     {"auth", "mschapv2,chap,eap,pap"},
+  const pptpkit_config_entry server_cfg[] = {{"role", "server"},       {"auth", "mschapv2,chap,eap,pap"},
                                              {"local_ip", "10.0.0.1"}, {"remote_ip", "10.0.0.2"},
-                                             {"dns1", "10.0.0.53"},  {"max_failure", "2"}};
+                                             {"dns1", "10.0.0.53"},    {"max_failure", "2"}};
   const pptpkit_config_entry client_cfg[] = {
       {"role", "client"}, {"auth", "mschapv2,chap,eap,pap"}, {"user", "u"}, {"password", "p"}};
   pptpkit_command open = PPTPKIT_COMMAND_INIT;

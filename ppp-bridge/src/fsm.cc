@@ -136,7 +136,7 @@ void fsm::open(std::uint64_t now) noexcept {
 
 void fsm::close(std::uint64_t now, std::string_view reason) noexcept {
   terminate_reason_len_ = static_cast<std::uint32_t>(std::min(reason.size(), terminate_reason_.size()));
-  std::memcpy(terminate_reason_.data(), reason.data(), terminate_reason_len_);
+  std::copy_n(reason.data(), terminate_reason_len_, terminate_reason_.data());
   switch (state_) {
     case S::starting:  // Close in Starting: tlf/0
       set_state(S::initial);
@@ -300,11 +300,11 @@ void fsm::rcr(const control_packet& pkt, std::uint64_t now) noexcept {
   } else if (any_nak) {
     reply_code_ = configure_nak;
     reply_len_ = static_cast<std::uint32_t>(nak.written());
-    std::memcpy(reply_.data(), nak_buf.data(), reply_len_);
+    std::copy_n(nak_buf.data(), reply_len_, reply_.data());
   } else {
     reply_code_ = configure_ack;
     reply_len_ = static_cast<std::uint32_t>(std::min(pkt.data.size(), reply_.size()));
-    std::memcpy(reply_.data(), pkt.data.data(), reply_len_);
+    std::copy_n(pkt.data.data(), reply_len_, reply_.data());
   }
   const bool good = reply_code_ == configure_ack;
   switch (state_) {
@@ -377,7 +377,7 @@ void fsm::rca(const control_packet& pkt, std::uint64_t now) noexcept {
     ++stats_.bad_id;
     return;
   }
-  if (pkt.data.size() != req_len_ || std::memcmp(pkt.data.data(), req_.data(), req_len_) != 0) {
+  if (!std::equal(pkt.data.begin(), pkt.data.end(), req_.begin(), req_.begin() + req_len_)) {
     ++stats_.bad_ack;
     return;
   }
