@@ -42,9 +42,9 @@ struct linked_pair {
     char err[128];
     ops.create(&host.services(), nullptr, 0, &server, err, sizeof(err));
     ops.create(&host.services(), nullptr, 0, &client, err, sizeof(err));
-    const pptpkit_config_entry s[] = {{"role", "server"},       {"auth", "mschapv2"}, {"local_ip", "10.0.0.1"},
-                                      {"remote_ip", "10.0.0.2"}, {"ipv6", "0"},       {"lcp_echo_interval", "0"}};
-    const pptpkit_config_entry c[] = {{"role", "client"}, {"user", "u"},       {"password", "p"},
+    const pptpkit_config_entry s[] = {{"role", "server"},        {"auth", "mschapv2"}, {"local_ip", "10.0.0.1"},
+                                      {"remote_ip", "10.0.0.2"}, {"ipv6", "0"},        {"lcp_echo_interval", "0"}};
+    const pptpkit_config_entry c[] = {{"role", "client"}, {"user", "u"},        {"password", "p"},
                                       {"ipv6", "0"},      {"auth", "mschapv2"}, {"lcp_echo_interval", "0"}};
     open(server, s, 6);
     open(client, c, 6);

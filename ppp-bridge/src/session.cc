@@ -266,6 +266,11 @@ void session::on_control(std::uint16_t protocol, std::span<const std::uint8_t> i
   switch (protocol) {
     case proto_lcp:
       lcp_fsm_.receive(*pkt, now_);
+      if (lcp_.loopback_detected() && !finished_ && down_reason_ == 0) {
+        // RFC 1661 §6.4: our magic number keeps coming back; the link is looped.
+        ++counters_.loopback_suspected;
+        terminate(PPTPKIT_PPP_REASON_LOOPBACK, "loopback detected: the link returns our own frames");
+      }
       return;
     case proto_pap:
     case proto_chap:

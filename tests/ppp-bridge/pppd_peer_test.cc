@@ -290,3 +290,31 @@ TEST(bridging, network_packets_before_their_ncp_opens_are_counted_and_dropped) {
 }
 
 }  // namespace
+
+namespace {
+
+using namespace pptpkit::ppp;
+using namespace pptpkit::ppp::testing;
+
+TEST(scripted_peer, a_looped_back_link_is_detected_by_magic_number) {
+  pptpkit::testing::test_host host(11);
+  endpoint e(host, "looped");
+  ASSERT_EQ(e.open(client_params("mschapv2")), PPTPKIT_OK);
+  for (int step = 0; step < 200 && !e.find(PPTPKIT_PPP_EVENT_LINK_DOWN); ++step) {
+    auto frames = e.take_link();
+    for (const auto& f : frames) {
+      e.feed_link(f);  // everything we send comes straight back
+    }
+    if (frames.empty()) {
+      host.now = e.deadline();
+      e.tick();
+    }
+    e.drain_events();
+  }
+  const auto* down = e.find(PPTPKIT_PPP_EVENT_LINK_DOWN);
+  ASSERT_NE(down, nullptr);
+  EXPECT_EQ(down->values[0], PPTPKIT_PPP_REASON_LOOPBACK);
+  EXPECT_GE(e.stat("loopback_suspected"), 1u);
+}
+
+}  // namespace
