@@ -484,6 +484,7 @@ void auth_client::on_chap(const control_packet& pkt) {
       ++dropped_;
       return;
     }
+    peer_name_ = printable(as_text(r.bytes(r.remaining())));
     std::array<std::uint8_t, 320> buf;
     core::wire_writer w(buf);
     if (mschap) {  // RFC 2759 §4 Response value
@@ -595,7 +596,7 @@ void auth_client::on_eap(const control_packet& pkt) {
 void auth_client::finish(bool ok, std::uint32_t code, std::string_view text) {
   done_ = true;
   deadline_ = UINT64_MAX;
-  events_.auth_result(false, protocol_, ok, {}, code, text);
+  events_.auth_result(false, protocol_, ok, peer_name_, code, text);
 }
 
 }  // namespace pptpkit::ppp

@@ -127,7 +127,9 @@ class ppp_instance final : public core::instance {
         if (entries.has("remote_ip")) {
           remote = parse_ipv4_key(entries, "remote_ip");
         }
-        it->second->auth_secret(cmd.values[0] == 1, secret, remote, now);
+        if (!it->second->auth_secret(cmd.values[0] == 1, secret, remote, now)) {
+          rc = PPTPKIT_ERR_STATE;
+        }
         break;
       }
       default:

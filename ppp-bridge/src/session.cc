@@ -158,16 +158,17 @@ void session::lower_down(std::uint64_t now) {
   end(PPTPKIT_PPP_REASON_CLOSED, "the call is gone");
 }
 
-void session::auth_secret(bool found, std::string_view secret, std::uint32_t remote_ip, std::uint64_t now) {
+bool session::auth_secret(bool found, std::string_view secret, std::uint32_t remote_ip, std::uint64_t now) {
   now_ = now;
   if (!auth_server_.waiting_for_secret()) {
     env_.host.log(PPTPKIT_LOG_WARNING, component, "session %u: AUTH_SECRET without a pending request", id_);
-    return;
+    return false;
   }
   if (found && remote_ip != 0) {
     ipcp_handler_.set_remote(remote_ip);
   }
   auth_server_.secret(found, secret, now);
+  return true;
 }
 
 // ---- timers ----
@@ -568,7 +569,7 @@ void session::need_secret(std::uint32_t protocol, std::string_view peer_name) no
 void session::auth_result(bool server_side, std::uint32_t protocol, bool ok, std::string_view peer_name,
                           std::uint32_t code, std::string_view text) noexcept {
   if (ok) {
-    event(PPTPKIT_PPP_EVENT_AUTH_SUCCESS, {protocol, server_side ? 1u : 0u}, server_side ? peer_name : config_.name);
+    event(PPTPKIT_PPP_EVENT_AUTH_SUCCESS, {protocol, server_side ? 1u : 0u}, peer_name);
     (server_side ? server_auth_pending_ : client_auth_pending_) = false;
     env_.host.log(PPTPKIT_LOG_INFO, component, "session %u: %s authentication with %s succeeded", id_,
                   server_side ? "peer" : "our", auth_name(protocol));

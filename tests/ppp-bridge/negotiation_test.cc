@@ -40,6 +40,9 @@ TEST_P(every_auth, client_and_server_reach_ipcp_and_ipv6cp_opened) {
   const auto* c_auth = l.b.find(PPTPKIT_PPP_EVENT_AUTH_SUCCESS);
   ASSERT_NE(c_auth, nullptr);
   EXPECT_EQ(c_auth->values[1], 0u);
+  if (GetParam().protocol == PPTPKIT_PPP_AUTH_CHAP_MD5 || GetParam().protocol == PPTPKIT_PPP_AUTH_MSCHAP_V2) {
+    EXPECT_EQ(c_auth->text, "pptpkit");  // the authenticator's name from its Challenge
+  }
 
   const auto* s_up = l.a.find(PPTPKIT_PPP_EVENT_IPV4_UP);
   const auto* c_up = l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP);
@@ -253,6 +256,13 @@ TEST(session_open, bad_parameters_are_config_errors) {
   EXPECT_EQ(e.open({{"colour", "blue"}}), PPTPKIT_ERR_CONFIG);
   EXPECT_EQ(e.open(client_params("chap"), 5), PPTPKIT_OK);
   EXPECT_EQ(e.open(client_params("chap"), 5), PPTPKIT_ERR_STATE);
+  // A secret nobody asked for is the host's mistake.
+  pptpkit_command cmd = PPTPKIT_COMMAND_INIT;
+  cmd.type = PPTPKIT_PPP_CMD_AUTH_SECRET;
+  cmd.channel = 5;
+  EXPECT_EQ(e.ops().command(e.instance(), &cmd, 0), PPTPKIT_ERR_STATE);
+  cmd.type = 99;
+  EXPECT_EQ(e.ops().command(e.instance(), &cmd, 0), PPTPKIT_ERR_NOT_SUPPORTED);
 }
 
 }  // namespace

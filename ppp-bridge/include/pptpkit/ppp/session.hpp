@@ -69,8 +69,9 @@ class session final : private control_output, private layer_events, private auth
   void close(std::uint64_t now);
   // CMD_LOWER_DOWN: end at once.
   void lower_down(std::uint64_t now);
-  // CMD_AUTH_SECRET. remote_ip: a per-user address (0 = keep the configured one).
-  void auth_secret(bool found, std::string_view secret, std::uint32_t remote_ip, std::uint64_t now);
+  // CMD_AUTH_SECRET. remote_ip: a per-user address (0 = keep the configured one). False when no
+  // secret was asked for (the host answered twice or unasked).
+  bool auth_secret(bool found, std::string_view secret, std::uint32_t remote_ip, std::uint64_t now);
 
   // Takes p (a frame from the link / an IP packet from the interface).
   void feed_link(pptpkit_packet& p, std::uint64_t now) noexcept;
