@@ -166,7 +166,12 @@ void auth_server::receive(std::uint16_t ppp_protocol, const control_packet& pkt,
   }
   // A repeated answer after the verdict gets the same verdict again (its Success/Ack was lost).
   if (phase_ == phase::succeeded || phase_ == phase::failed) {
-    if (pkt.id == verdict_id_ && ppp_protocol == verdict_protocol_ && !verdict_data_.empty()) {
+    // PAP (RFC 1334 §2.2.1) answers every Authenticate-Request, whatever its identifier; CHAP and EAP
+    // answer a repeated Response to our last Challenge/Request (RFC 1994 §4.2, RFC 3748 §4.1).
+    const bool repeat = ppp_protocol == verdict_protocol_ &&
+                        (ppp_protocol == proto_pap ? pkt.code == 1 : pkt.id == verdict_id_ && pkt.code == 2);
+    if (repeat) {
+      verdict_id_ = pkt.id;
       send_verdict();
     } else {
       ++dropped_;
@@ -438,11 +443,20 @@ void auth_client::tick(std::uint64_t now) {
     send_pap(now);
     return;
   }
+  // CHAP/EAP: our answer or the verdict may have been lost. Repeating the answer makes the
+  // authenticator repeat its verdict (RFC 1994 §4.2, RFC 3748 §4.1).
+  if (answered_id_ && transmits_ < timing_.max_transmits) {
+    ++transmits_;
+    deadline_ = now + timing_.restart_ns;
+    out_.send_control(protocol_ == PPTPKIT_PPP_AUTH_EAP ? proto_eap : proto_chap, chap_response /* = EAP Response, 2 */,
+                      *answered_id_, answer_);
+    return;
+  }
   finish(false, 0, "no answer from the authenticator (timeout)");
 }
 
 void auth_client::receive(std::uint16_t ppp_protocol, const control_packet& pkt, std::uint64_t now) {
-  (void)now;
+  now_ = now;
   if (!started_ || done_) {
     ++dropped_;
     return;
@@ -504,6 +518,8 @@ void auth_client::on_chap(const control_packet& pkt) {
     w.bytes(as_bytes(user_).first(std::min<std::size_t>(user_.size(), 255)));
     answer_.assign(buf.data(), buf.data() + w.written());
     answered_id_ = pkt.id;
+    transmits_ = 1;
+    deadline_ = now_ + timing_.restart_ns;
     out_.send_control(proto_chap, chap_response, pkt.id, answer_);
     return;
   }
@@ -590,6 +606,8 @@ void auth_client::on_eap(const control_packet& pkt) {
   }
   answer_.assign(buf.data(), buf.data() + w.written());
   answered_id_ = pkt.id;
+  transmits_ = 1;
+  deadline_ = now_ + timing_.restart_ns;
   out_.send_control(proto_eap, eap_response, pkt.id, answer_);
 }
 

@@ -150,6 +150,7 @@ class auth_client {
   challenge16 peer_challenge_{};
   nt_response_t nt_response_{};
   std::unique_ptr<eap_peer_method> eap_method_;
+  std::uint64_t now_ = 0;  // of the packet being handled
   std::string peer_name_;  // the authenticator's name from its CHAP Challenge / EAP-MD5 request
   std::uint64_t dropped_ = 0;
 };
