@@ -60,3 +60,21 @@ TEST(data_path, packets_over_the_peer_mru_are_dropped_and_counted) {
 }
 
 }  // namespace
+
+namespace {
+
+using namespace pptpkit::ppp::testing;
+
+TEST(data_path, mtu_inside_a_required_mppe_tunnel_is_the_mru_less_four) {
+  link_pair l;
+  l.a.secrets["alice"] = {"s3cret", ""};
+  auto sp = server_params("mschapv2");
+  sp.push_back({"mppe", "required"});
+  ASSERT_EQ(l.a.open(sp), PPTPKIT_OK);
+  ASSERT_EQ(l.b.open(client_params("mschapv2")), PPTPKIT_OK);
+  ASSERT_TRUE(l.run([&] { return l.a.find(PPTPKIT_PPP_EVENT_IPV4_UP) && l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP); }));
+  EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_IPV4_UP)->values[4], 1396u);  // client's MRU 1400 - MPPE 4
+  EXPECT_EQ(l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP)->values[4], 1400u);  // mppe=optional: the MRU itself
+}
+
+}  // namespace
