@@ -8,7 +8,6 @@
 
 #include "pptpkit/core/batch.hpp"
 #include "pptpkit/gre.h"
-#include "pptpkit/runtime/platform.hpp"  // compile check of the platform interface
 #include "pptpkit/testing/test_host.hpp"
 
 namespace {
