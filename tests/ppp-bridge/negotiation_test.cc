@@ -270,3 +270,28 @@ INSTANTIATE_TEST_SUITE_P(ppp, every_auth,
                          [](const auto& param_info) { return std::string(param_info.param.name); });
 
 }  // namespace
+
+namespace {
+
+using namespace pptpkit::ppp::testing;
+
+TEST(ipv6, a_peer_without_ipv6_protocol_rejects_ipv6cp_and_ipv4_still_comes_up) {
+  link_pair l;
+  l.a.secrets["alice"] = {"s3cret", ""};
+  auto sp = server_params("chap");
+  sp.push_back({"ipv6", "0"});
+  ASSERT_EQ(l.a.open(sp), PPTPKIT_OK);
+  ASSERT_EQ(l.b.open(client_params("chap")), PPTPKIT_OK);
+  ASSERT_TRUE(l.run([&] { return l.a.find(PPTPKIT_PPP_EVENT_IPV4_UP) && l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP); }));
+  l.run([] { return false; }, 10'000'000'000ull);  // let IPV6CP settle
+  EXPECT_EQ(l.a.stat("protocol_rejects_sent"), 1u);
+  EXPECT_EQ(l.b.find_session()->ipv6cp().state(), pptpkit::ppp::fsm_state::stopped);
+  EXPECT_EQ(l.b.find(PPTPKIT_PPP_EVENT_IPV6_UP), nullptr);
+  EXPECT_EQ(l.b.find(PPTPKIT_PPP_EVENT_LINK_DOWN), nullptr);
+  // IPv6 from the interface is dropped and counted; IPv4 flows.
+  l.b.feed_net({0x60, 0, 0, 0}, true);
+  EXPECT_TRUE(l.b.take_link().empty());
+  EXPECT_EQ(l.b.stat("drop_ncp_not_open"), 1u);
+}
+
+}  // namespace
