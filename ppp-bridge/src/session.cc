@@ -461,8 +461,8 @@ void session::layer_finished(std::uint16_t protocol) noexcept {
   if (protocol == proto_lcp) {
     if (down_reason_ == 0 && lcp_.we_refused_auth() != 0 && !config_.server) {
       // We Nak'd/rejected the authentication the peer insisted on, and it gave up.
-      const std::string text = std::string("peer refused auth protocol: it requires ") +
-                               auth_name(lcp_.we_refused_auth()) + ", which we do not allow";
+      const std::string text = std::string("we refused the peer's auth protocol: it requires ") +
+                               auth_name(lcp_.we_refused_auth()) + ", which is not in our auth list";
       event(PPTPKIT_PPP_EVENT_AUTH_FAILURE, {lcp_.we_refused_auth(), 0, 0}, text);
       down_reason_ = PPTPKIT_PPP_REASON_AUTH_FAILED;
       down_text_ = text;

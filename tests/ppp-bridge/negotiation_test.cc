@@ -140,7 +140,7 @@ TEST(auth_refused, server_reports_peer_refused_auth_protocol) {
   EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_LINK_DOWN)->values[0], PPTPKIT_PPP_REASON_AUTH_FAILED);
   const auto* c = l.b.find(PPTPKIT_PPP_EVENT_AUTH_FAILURE);
   ASSERT_NE(c, nullptr);
-  EXPECT_NE(c->text.find("peer refused auth protocol"), std::string::npos) << c->text;
+  EXPECT_NE(c->text.find("refused the peer's auth protocol"), std::string::npos) << c->text;
   EXPECT_NE(c->text.find("pap"), std::string::npos) << c->text;
   EXPECT_EQ(l.b.find(PPTPKIT_PPP_EVENT_LINK_DOWN)->values[0], PPTPKIT_PPP_REASON_AUTH_FAILED);
 }
