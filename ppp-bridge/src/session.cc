@@ -527,6 +527,10 @@ bool session::extra_code(std::uint16_t protocol, std::uint8_t code, std::uint8_t
     case discard_request:  // RFC 1661 §5.9
       ++counters_.discard_requests;
       return true;
+    case identification:  // RFC 1570 §2.1-2.2: informational (Windows sends "MSRASV5.20"...); no reply
+    case time_remaining:
+      ++counters_.lcp_informational;
+      return true;
     case protocol_reject: {  // RFC 1661 §5.7
       if (data.size() < 2) {
         ++counters_.drop_malformed_control;

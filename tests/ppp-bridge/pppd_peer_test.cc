@@ -153,6 +153,11 @@ TEST(pppd_client, meets_our_server_through_lcp_mschapv2_and_ipcp) {
   EXPECT_EQ(delivered[0], pkt);
   EXPECT_EQ(delivered[1], pkt);
 
+  // Windows announces itself with LCP Identification (RFC 1570): accepted silently, not Code-Rejected.
+  srv.feed_link(frame(proto_lcp, identification, 11, {0x1a, 0x2b, 0x3c, 0x4d, 'M', 'S', 'R', 'A', 'S', 'V', '5'}));
+  EXPECT_TRUE(srv.take_link().empty());
+  EXPECT_EQ(srv.stat("lcp_informational"), 1u);
+
   // CCP is not run by this core: Protocol-Reject (RFC 1661 §5.7), as for any unknown protocol.
   srv.feed_link(frame(proto_ccp, configure_request, 1, {0x12, 0x06, 0x01, 0x00, 0x00, 0x40}));
   const parsed prej = only(srv.take_link(), proto_lcp);

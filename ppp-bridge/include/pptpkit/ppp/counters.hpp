@@ -25,6 +25,7 @@
   X(protocol_rejects_sent, "frames of protocols we do not run, answered with Protocol-Reject") \
   X(code_rejects_sent, "control packets with unknown codes, answered with Code-Reject")        \
   X(discard_requests, "LCP Discard-Requests received (RFC 1661 §5.9)")                         \
+  X(lcp_informational, "LCP Identification/Time-Remaining received (RFC 1570), not answered")  \
   X(echo_requests_sent, "LCP Echo-Requests sent (keepalive)")                                  \
   X(echo_replies_received, "LCP Echo-Replies received")                                        \
   X(loopback_suspected, "magic numbers echoed back to us (RFC 1661 §6.4)")

@@ -41,6 +41,8 @@ enum code : std::uint8_t {
   echo_request = 9,     // LCP only, §5.8
   echo_reply = 10,
   discard_request = 11,  // LCP only, §5.9
+  identification = 12,   // LCP only, RFC 1570 §2.1
+  time_remaining = 13,   // LCP only, RFC 1570 §2.2
 };
 
 inline constexpr std::uint32_t control_header_size = 4;  // code, identifier, length (RFC 1661 §5)
