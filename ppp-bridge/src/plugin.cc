@@ -99,8 +99,8 @@ class ppp_instance final : public core::instance {
         core::config_map entries(cmd.entries, cmd.entry_count);
         reject_unknown_session_keys(entries);
         auto config = session_config::from(defaults_.merged(entries));
-        auto s =
-            std::make_unique<session>(cmd.channel, std::move(config), session_env{host_, link_out_, net_out_, events_});
+        auto s = std::make_unique<session>(cmd.channel, std::move(config),
+                                           session_env{host_, link_out_, net_out_, events_, finished_sessions_});
         session& ref = *s;
         sessions_.emplace(cmd.channel, std::move(s));
         ref.open(now);
@@ -186,6 +186,10 @@ class ppp_instance final : public core::instance {
  private:
   // Sessions that emitted LINK_DOWN are destroyed between calls, never inside their own callbacks.
   void reap() noexcept {
+    if (finished_sessions_ == 0) {
+      return;  // the common case: no walk over every session on the data path
+    }
+    finished_sessions_ = 0;
     for (auto it = sessions_.begin(); it != sessions_.end();) {
       if (it->second->finished()) {
         retired_ += it->second->counters();
@@ -204,6 +208,7 @@ class ppp_instance final : public core::instance {
   std::unordered_map<std::uint32_t, std::unique_ptr<session>> sessions_;
   session_counters retired_;
   session_counters instance_counters_;
+  std::uint32_t finished_sessions_ = 0;
 };
 
 std::unique_ptr<core::instance> ppp_instance_factory::create(const core::host& host, const core::config_map& config) {

@@ -639,6 +639,7 @@ void session::end(std::uint32_t reason, std::string_view text) noexcept {
     return;
   }
   finished_ = true;
+  ++env_.finished_sessions;
   phase_ = ppp::phase::dead;
   echo_deadline_ = UINT64_MAX;
   env_.host.log(PPTPKIT_LOG_INFO, component, "session %u: link down: %.*s", id_, static_cast<int>(text.size()),

@@ -52,6 +52,7 @@ struct session_env {
   core::packet_list& link_out;
   core::packet_list& net_out;
   core::event_queue& events;
+  std::uint32_t& finished_sessions;  // bumped when a session ends, so the owner reaps only then
 };
 
 enum class phase : std::uint8_t { dead, establish, authenticate, network, terminate };
