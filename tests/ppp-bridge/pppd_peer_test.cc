@@ -323,3 +323,88 @@ TEST(scripted_peer, a_looped_back_link_is_detected_by_magic_number) {
 }
 
 }  // namespace
+
+namespace {
+
+using namespace pptpkit::ppp;
+using namespace pptpkit::ppp::testing;
+
+// Brings our client to the point where it has answered an MS-CHAPv2 Challenge from a scripted server;
+// returns the Response's identifier.
+std::uint8_t client_answers_a_challenge(pptpkit::testing::test_host& host, endpoint& cli) {
+  (void)host;
+  EXPECT_EQ(cli.open(client_params("mschapv2")), PPTPKIT_OK);
+  const parsed req = only(cli.take_link(), proto_lcp);
+  cli.feed_link(frame(proto_lcp, configure_request, 1, {0x03, 0x05, 0xc2, 0x23, 0x81, 0x05, 0x06, 1, 2, 3, 4}));
+  cli.feed_link(frame(proto_lcp, configure_ack, req.id, req.data));
+  EXPECT_EQ(cli.find_session()->lcp().state(), fsm_state::opened);
+  cli.take_link();
+  bytes challenge = {16};
+  for (int i = 0; i < 16; ++i) {
+    challenge.push_back(static_cast<std::uint8_t>(i * 7));
+  }
+  challenge.push_back('w');
+  challenge.push_back('s');
+  cli.feed_link(frame(proto_chap, 1, 0x42, challenge));
+  const parsed resp = only(cli.take_link(), proto_chap);
+  EXPECT_EQ(resp.code, 2);
+  EXPECT_EQ(resp.data[0], 49);
+  return resp.id;
+}
+
+struct failure_case {
+  const char* message;
+  std::uint32_t code;
+  const char* shown;
+};
+
+class mschap_failure_codes : public ::testing::TestWithParam<failure_case> {};
+
+TEST_P(mschap_failure_codes, reach_the_user_with_their_meaning) {
+  pptpkit::testing::test_host host;
+  endpoint cli(host, "client");
+  const std::uint8_t id = client_answers_a_challenge(host, cli);
+  const std::string msg = GetParam().message;
+  cli.feed_link(frame(proto_chap, 4, id, bytes(msg.begin(), msg.end())));
+  cli.drain_events();
+  const auto* f = cli.find(PPTPKIT_PPP_EVENT_AUTH_FAILURE);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->values[0], PPTPKIT_PPP_AUTH_MSCHAP_V2);
+  EXPECT_EQ(f->values[1], 0u);
+  EXPECT_EQ(f->values[2], GetParam().code);
+  EXPECT_NE(f->text.find(GetParam().shown), std::string::npos) << f->text;
+  EXPECT_EQ(cli.find_session()->lcp().state(), fsm_state::closing);  // Terminate-Request sent
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    rfc2759, mschap_failure_codes,
+    ::testing::Values(
+        failure_case{"E=646 R=0 C=00112233445566778899AABBCCDDEEFF V=3 M=Logon hours", 646, "restricted logon hours"},
+        failure_case{"E=647 R=0 C=00112233445566778899AABBCCDDEEFF V=3 M=Disabled", 647, "account disabled"},
+        failure_case{"E=648 R=0 C=00112233445566778899AABBCCDDEEFF V=3 M=Expired", 648, "password expired"},
+        failure_case{"E=649 R=0 C=00112233445566778899AABBCCDDEEFF V=3 M=No dial-in", 649, "no dial-in permission"},
+        failure_case{"E=691 R=1 C=00112233445566778899AABBCCDDEEFF V=3 M=Denied", 691, "wrong password"}));
+
+TEST(mschapv2_client, a_server_that_cannot_prove_the_password_is_refused) {
+  pptpkit::testing::test_host host;
+  endpoint cli(host, "client");
+  const std::uint8_t id = client_answers_a_challenge(host, cli);
+  const std::string forged = "S=0000000000000000000000000000000000000000 M=Welcome";
+  cli.feed_link(frame(proto_chap, 3, id, bytes(forged.begin(), forged.end())));
+  cli.drain_events();
+  EXPECT_EQ(cli.find(PPTPKIT_PPP_EVENT_AUTH_SUCCESS), nullptr);
+  const auto* f = cli.find(PPTPKIT_PPP_EVENT_AUTH_FAILURE);
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->text.find("failed to prove"), std::string::npos) << f->text;
+  EXPECT_FALSE(cli.find_session()->mppe_key_material().has_value());
+}
+
+TEST(mschapv2_failure_text, parses_every_field) {
+  const auto f = parse_mschap_failure("E=691 R=1 C=00112233445566778899AABBCCDDEEFF V=3 M=Access denied: bad");
+  EXPECT_EQ(f.error, 691u);
+  EXPECT_TRUE(f.retry);
+  EXPECT_EQ(f.message, "Access denied: bad");
+  EXPECT_EQ(parse_mschap_failure("garbage").error, 0u);
+}
+
+}  // namespace
