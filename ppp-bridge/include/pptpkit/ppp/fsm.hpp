@@ -9,8 +9,8 @@
 //
 // Sans-IO: time comes in as now_ns, packets leave through control_output, deadline() says when
 // tick() wants to run. Memory is fixed per instance (two option buffers); nothing here allocates.
-// Threading: one thread, never re-entered from the handler's callbacks except through the
-// documented calls (open/close from tlu/tlf are deferred by the caller, not made here).
+// Threading: one thread. Re-entry: a handler may call close() on its own fsm from this_layer_up()
+// (tlu is the last action of every transition that performs it); other re-entry is not supported.
 #pragma once
 
 #include <array>
