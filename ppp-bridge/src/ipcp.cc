@@ -21,8 +21,10 @@ int dns_slot(std::uint8_t type) noexcept {
 }  // namespace
 
 void ipcp_handler::reset_options() noexcept {
-  result_ = {};
+  // Our wishes only: what the peer asked for (result_.remote) belongs to judge_*, and a fresh
+  // Configure-Request may follow the judging of the peer's (RCR in Stopped or Opened, RFC 1661 §4.1).
   result_.local = config_.local;
+  result_.dns[0] = result_.dns[1] = 0;
   want_address_ = true;
   // Client: ask for the DNS servers as pppd's usepeerdns does (RFC 1877 §1.1, §1.3).
   want_dns_[0] = want_dns_[1] = !config_.server;
@@ -42,6 +44,7 @@ void ipcp_handler::build_request(core::wire_writer& out) noexcept {
 
 void ipcp_handler::judge_begin() noexcept {
   peer_sent_address_ = false;
+  result_.remote = 0;
 }
 
 verdict ipcp_handler::judge_option(std::uint8_t type, std::span<const std::uint8_t> value,

@@ -426,6 +426,14 @@ void session::layer_up(std::uint16_t protocol) noexcept {
     }
     case proto_ipcp: {
       const ipcp_result& r = ipcp_handler_.result();
+      if (r.local == 0 || r.remote == 0) {
+        // RFC 1332 §3.3 leaves it to configuration; an interface without both addresses cannot route
+        // (pppd: "Could not determine local/remote IP address"). IPCP closes; IPV6CP may carry on.
+        env_.host.log(PPTPKIT_LOG_WARNING, component, "session %u: IPCP opened without %s IPv4 address", id_,
+                      r.local == 0 ? "a local" : "a remote");
+        ipcp_fsm_.close(now_, "no IPv4 address");
+        return;
+      }
       // MTU: what the peer can receive, less MPPE's 4 octets when MPPE is required (1400 -> 1396).
       const std::uint32_t mtu = lcp_.result().peer_mru - (config_.mppe == "required" ? PPTPKIT_HDR_MPPE : 0u);
       event(PPTPKIT_PPP_EVENT_IPV4_UP, {r.local, r.remote, r.dns[0], r.dns[1], mtu}, {});

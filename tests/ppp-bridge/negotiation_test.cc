@@ -202,6 +202,12 @@ TEST_P(every_auth, a_randomly_lossy_link_still_reaches_opened) {
     ASSERT_EQ(l.a.open(server_params(GetParam().name)), PPTPKIT_OK);
     ASSERT_EQ(l.b.open(client_params(GetParam().name)), PPTPKIT_OK);
     EXPECT_TRUE(l.run([&] { return opened(l); }, 300'000'000'000ull));
+    if (opened(l)) {
+      EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_IPV4_UP)->values[1], 0x0a000002u);
+      EXPECT_EQ(l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP)->values[0], 0x0a000002u);
+      EXPECT_EQ(l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP)->values[1], 0x0a000001u);
+      EXPECT_EQ(l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP)->values[2], 0x0a000035u);
+    }
     for (const endpoint* e : {&l.a, &l.b}) {
       const auto* down = e->find(PPTPKIT_PPP_EVENT_LINK_DOWN);
       EXPECT_EQ(down, nullptr) << e->label() << ": " << (down ? down->text : "");
@@ -292,6 +298,29 @@ TEST(ipv6, a_peer_without_ipv6_protocol_rejects_ipv6cp_and_ipv4_still_comes_up) 
   l.b.feed_net({0x60, 0, 0, 0}, true);
   EXPECT_TRUE(l.b.take_link().empty());
   EXPECT_EQ(l.b.stat("drop_ncp_not_open"), 1u);
+}
+
+}  // namespace
+
+namespace {
+
+using namespace pptpkit::ppp::testing;
+
+TEST(ipcp, without_an_address_for_the_client_no_ipv4_comes_up_and_the_link_ends) {
+  link_pair l;
+  l.a.secrets["alice"] = {"s3cret", ""};
+  kv sp = {{"role", "server"}, {"auth", "chap"}, {"local_ip", "10.0.0.1"}, {"ipv6", "0"}, {"lcp_echo_interval", "0"}};
+  auto cp = client_params("chap");
+  cp.push_back({"ipv6", "0"});
+  ASSERT_EQ(l.a.open(sp), PPTPKIT_OK);
+  ASSERT_EQ(l.b.open(cp), PPTPKIT_OK);
+  ASSERT_TRUE(l.run([&] { return both_down(l); }));
+  EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_IPV4_UP), nullptr);
+  EXPECT_EQ(l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP), nullptr);
+  const auto* down = l.a.find(PPTPKIT_PPP_EVENT_LINK_DOWN);
+  ASSERT_NE(down, nullptr);
+  EXPECT_TRUE(down->values[0] == PPTPKIT_PPP_REASON_NEGOTIATION || down->values[0] == PPTPKIT_PPP_REASON_PEER_TERMINATE)
+      << down->text;
 }
 
 }  // namespace
