@@ -131,7 +131,8 @@ session::session(std::uint32_t id, session_config config, session_env env)
       ipv6cp_fsm_(proto_ipv6cp, ipv6cp_handler_, *this, config_.fsm),
       auth_server_(*this, *this, *this, config_.name, {config_.fsm.restart_ns, config_.fsm.max_configure}),
       auth_client_(*this, *this, *this, config_.user, config_.password,
-                   {config_.fsm.restart_ns, config_.fsm.max_configure}) {}
+                   {config_.fsm.restart_ns, config_.fsm.max_configure}),
+      mppe_required_(config_.mppe == "required") {}
 
 session::~session() = default;
 
@@ -223,6 +224,11 @@ void session::feed_link(pptpkit_packet& p, std::uint64_t now) noexcept {
     const fsm& ncp = v6 ? ipv6cp_fsm_ : ipcp_fsm_;
     if (!ncp.is_opened() || finished_) {
       ++counters_.drop_ncp_not_open;  // RFC 1661 §3.5: network traffic only once its NCP is Opened
+      env_.host.free(&p);
+      return;
+    }
+    if (!data_may_pass()) {
+      ++counters_.drop_encryption_not_up;
       env_.host.free(&p);
       return;
     }
@@ -369,6 +375,11 @@ void session::feed_net(pptpkit_packet& p, std::uint64_t now) noexcept {
   const fsm& ncp = v6 ? ipv6cp_fsm_ : ipcp_fsm_;
   if (finished_ || !ncp.is_opened()) {
     ++counters_.drop_ncp_not_open;
+    env_.host.free(&p);
+    return;
+  }
+  if (!data_may_pass()) {
+    ++counters_.drop_encryption_not_up;
     env_.host.free(&p);
     return;
   }

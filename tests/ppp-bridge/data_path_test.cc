@@ -75,6 +75,17 @@ TEST(data_path, mtu_inside_a_required_mppe_tunnel_is_the_mru_less_four) {
   ASSERT_TRUE(l.run([&] { return l.a.find(PPTPKIT_PPP_EVENT_IPV4_UP) && l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP); }));
   EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_IPV4_UP)->values[4], 1396u);  // client's MRU 1400 - MPPE 4
   EXPECT_EQ(l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP)->values[4], 1400u);  // mppe=optional: the MRU itself
+
+  // mppe=required: until MPPE is up nothing passes in the clear, either way.
+  l.a.feed_net(ipv4_packet(100));
+  l.b.feed_net(ipv4_packet(100));
+  l.pump();
+  EXPECT_TRUE(l.a.take_net().empty());
+  EXPECT_EQ(l.a.stat("drop_encryption_not_up"), 2u);
+  const_cast<pptpkit::ppp::session*>(l.a.find_session())->set_encryption_up(true);  // what CCP/MPPE will do
+  l.b.feed_net(ipv4_packet(100));
+  l.pump();
+  EXPECT_EQ(l.a.take_net().size(), 1u);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
   X(drop_fsm_bad_ack, "Configure-Ack whose options differ from our request")                   \
   X(drop_fsm_malformed, "Configure packets whose options do not parse")                        \
   X(drop_echo_not_opened, "LCP Echo-Requests before LCP is Opened (RFC 1661 §5.8)")            \
+  X(drop_encryption_not_up, "network packets held back: mppe=required and MPPE is not up")     \
   X(drop_too_big, "network packets larger than the peer's MRU")                                \
   X(drop_no_headroom, "network packets without headroom for the PPP header")                   \
   X(drop_alloc_failed, "control frames not sent: the packet pool was empty")                   \

@@ -92,6 +92,10 @@ class session final : private control_output, private layer_events, private auth
   session_counters counters() const noexcept;
   // Kept after MS-CHAPv2 succeeded, for MPPE (RFC 3079 §3.4).
   const std::optional<mschapv2_key_material>& mppe_key_material() const noexcept { return keys_; }
+  // For the CCP/MPPE integration: MPPE is (no longer) protecting the link. With mppe=required no
+  // network packet passes in either direction until this is true (ppp.h), so nothing leaks in clear.
+  void set_encryption_up(bool up) noexcept { encryption_up_ = up; }
+  bool data_may_pass() const noexcept { return encryption_up_ || !mppe_required_; }
 
  private:
   // control_output
@@ -141,6 +145,8 @@ class session final : private control_output, private layer_events, private auth
   std::uint32_t down_reason_ = 0;  // set when we know why the link ends
   std::string down_text_;
   bool finished_ = false;
+  bool mppe_required_ = false;
+  bool encryption_up_ = false;
   std::optional<mschapv2_key_material> keys_;
   session_counters counters_;
 };
