@@ -14,6 +14,10 @@ struct auth_case {
   std::uint32_t protocol;
 };
 
+void PrintTo(const auth_case& c, std::ostream* os) {
+  *os << c.name;
+}
+
 class every_auth : public ::testing::TestWithParam<auth_case> {};
 
 bool opened(const link_pair& l) {

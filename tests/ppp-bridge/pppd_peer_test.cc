@@ -358,6 +358,10 @@ struct failure_case {
   const char* shown;
 };
 
+void PrintTo(const failure_case& c, std::ostream* os) {
+  *os << c.code;
+}
+
 class mschap_failure_codes : public ::testing::TestWithParam<failure_case> {};
 
 TEST_P(mschap_failure_codes, reach_the_user_with_their_meaning) {
