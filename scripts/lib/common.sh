@@ -5,12 +5,13 @@ PPTPKIT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # Debian packages the build and the tests need. Components append theirs here.
 PPTPKIT_PACKAGES=(
+  # build and unit tests
   cmake ninja-build g++ clang-14 libclang-rt-14-dev libfuzzer-14-dev clang-format-14 binutils python3
-  libgtest-dev libgmock-dev libbenchmark-dev libboost-dev nettle-dev abigail-tools
+  libgtest-dev libgmock-dev libbenchmark-dev libboost-dev nettle-dev pkg-config abigail-tools
+  tshark                   # pptp-control: tshark decodes the pcap the tests write
+  golang-golang-x-sys-dev  # host-bsd: FreeBSD/OpenBSD constants to cross-check against
   # end-to-end tests, scripts/demo, bench/e2e: namespaces, traffic, NAT with the PPTP helper
   iproute2 iputils-ping iperf3 nftables conntrack procps
-  tshark
-  golang-golang-x-sys-dev  # host-bsd: FreeBSD/OpenBSD constants to cross-check against
 )
 
 # ensure_packages PKG...: installs the ones not installed yet (apt-get update once, then install).
