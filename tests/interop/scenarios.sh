@@ -9,7 +9,7 @@
 # mppe40, mschapv2 (no MPPE), chap-md5, pap, wrong-password; netem (2% loss + reordering on the link);
 # nat (two pptp-linux clients behind one NAT with the PPTP conntrack/NAT helper).
 
-TCP_AMOUNT=${TCP_AMOUNT:--n 4M}
+TCP_AMOUNT=${TCP_AMOUNT:--n 2M}
 
 # Every scenario name, in the order a full run goes through them.
 scenario_list() {

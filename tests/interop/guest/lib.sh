@@ -106,18 +106,22 @@ topology_pair() {
   ns_new srv cli && ns_link srv v-srv "$SRV_ADDR/24" cli v-cli "$CLI_ADDR/24"
 }
 
-# capture_start NS IF: tcpdump of the control connection and GRE, into $W/capture.pcap.
+# capture_start NS IF: tcpdump of the control connection and of GRE except bulk data (datagrams of
+# 400 bytes or more: the TCP transfer), into $W/capture.pcap. It writes to the VM's tmpfs: written
+# straight over 9p, tcpdump falls behind and loses the teardown when it is stopped.
 capture_start() {
-  ip netns exec "$1" tcpdump -i "$2" -s 0 -U -n -w "$W/capture.pcap" 'tcp port 1723 or ip proto 47' \
-    >"$W/tcpdump.log" 2>&1 &
+  CAPTURE_TMP=$(mktemp /tmp/capture.XXXXXX)
+  ip netns exec "$1" tcpdump -i "$2" -Z root -s 0 -U -n -w "$CAPTURE_TMP" \
+    'tcp port 1723 or (ip proto 47 and less 400)' >"$W/tcpdump.log" 2>&1 &
   CAPTURE_PID=$!
   wait_until 5 grep -q listening "$W/tcpdump.log"
 }
 capture_stop() {
   [ -n "${CAPTURE_PID:-}" ] || return 0
-  sleep 0.3
+  sleep 1
   kill -INT "$CAPTURE_PID" 2>/dev/null
   wait "$CAPTURE_PID" 2>/dev/null
+  mv "$CAPTURE_TMP" "$W/capture.pcap"
   CAPTURE_PID=
 }
 
