@@ -96,18 +96,16 @@ run_pair() {
   client_start "$ckind" cli client
   local cpid
   cpid=$(client_pid client)
-  # Up when both ends have their tunnel address; over when the client gave up.
-  wait_until 60 sh -c "[ -n \"\$(ip -n cli -4 -o addr show | grep ' peer ')\" ] &&
-    [ -n \"\$(ip -n srv -4 -o addr show | grep ' peer ')\" ] || ! kill -0 $cpid"
+  # Up when both ends have their tunnel; over when the client gave up.
+  pair_settled() {
+    { [ -n "$(side_endpoint "$ckind" cli client)" ] && [ -n "$(side_endpoint "$skind" srv server)" ]; } ||
+      ! kill -0 "$cpid" 2>/dev/null
+  }
+  wait_until 60 pair_settled
   local cend send
-  cend=$(tunnel_addr cli)
-  send=$(tunnel_addr srv)
+  cend=$(side_endpoint "$ckind" cli client)
+  send=$(side_endpoint "$skind" srv server)
   say "client tunnel: ${cend:-none}; server tunnel: ${send:-none}"
-  # The pptpkit side logs "session up:" once its NCP is up: give it a moment after the interface.
-  if [ "$skind" = pptpkit ] || [ "$ckind" = pptpkit ]; then
-    wait_until 10 sh -c "grep -q 'session up:' $W/pptpkit-*.log"
-  fi
-
   local srep crep
   if [ "$EXPECT_UP" = yes ]; then
     [ -n "$cend" ] && [ -n "$send" ] && result up yes || { result up no; check 1 up "tunnel not up"; }
@@ -121,8 +119,8 @@ run_pair() {
       "expected $EXPECT_MPPE on both sides, got server ${srep#*|}, client ${crep#*|}"
     if [ -n "$cend" ] && [ -n "$send" ]; then
       local c_local s_local p1 p2 r1=0 r2=0 t rt=0
-      c_local=${cend% *}
-      s_local=${send% *}
+      read -r c_local _ _ <<<"$cend"
+      read -r s_local _ _ <<<"$send"
       p1=$(ping_check cli "$s_local" $count $min) || r1=1
       p2=$(ping_check srv "$c_local" $count $min) || r2=1
       result ping "c->s $p1, s->c $p2"
@@ -138,11 +136,15 @@ run_pair() {
     # Teardown: the client hangs up; the server must clean the session up on what the client sends.
     stop_client client
     say "client stopped"
-    if wait_until 20 sh -c "[ -z \"\$(ip -n srv -4 -o addr show | grep ' peer ')\" ]"; then
+    local s_if
+    read -r _ _ s_if <<<"$send"
+    if [ -z "$s_if" ]; then
+      result teardown -
+    elif wait_until 20 sh -c "! ip -n srv link show dev $s_if"; then
       result teardown ok
     else
       result teardown "server kept the session"
-      check 1 teardown "the server's tunnel interface is still there 20 s after the client left"
+      check 1 teardown "the server's tunnel interface $s_if is still there 20 s after the client left"
     fi
   else
     # Wrong password: no tunnel, both sides say authentication failed, the client gives up by itself.
@@ -169,8 +171,14 @@ run_pair() {
       kill "$cpid" 2>/dev/null
     fi
   fi
+  server_alive_check
   capture_stop
   checks_end
+}
+
+# server_alive_check: the server must survive every scenario, a failed one included.
+server_alive_check() {
+  kill -0 "$SERVER_PID" 2>/dev/null || check 1 server "the $SERVER_KIND server exited during the scenario"
 }
 
 # run_nat SERVER_KIND: two pptp-linux clients behind one masquerading router with the PPTP helper.
@@ -213,23 +221,28 @@ EOF
   fi
   client_start pptp-linux cli1 cli1
   client_start pptp-linux cli2 cli2
-  wait_until 60 sh -c "[ -n \"\$(ip -n cli1 -4 -o addr show | grep ' peer ')\" ] &&
-    [ -n \"\$(ip -n cli2 -4 -o addr show | grep ' peer ')\" ] &&
-    [ \$(ip -n srv -4 -o addr show | grep -c ' peer ') = 2 ]"
-  [ "$skind" != pptpkit ] || wait_until 10 sh -c "[ \$(grep -c 'session up:' $W/pptpkit-server.log) = 2 ]"
-  local up=0 tag e pings=() tcps=() p1 p2 r t auths=() mppes=() rep
+  nat_settled() {
+    [ -n "$(side_endpoint pptp-linux cli1 cli1)" ] && [ -n "$(side_endpoint pptp-linux cli2 cli2)" ] || return 1
+    if [ "$skind" = pptpkit ]; then
+      [ -n "$(side_endpoint pptpkit srv server 2)" ]
+    else
+      [ "$(tunnel_count srv)" = 2 ]
+    fi
+  }
+  wait_until 60 nat_settled
+  local up=0 tag e pings=() tcps=() p1 p2 t auths=() mppes=() rep c_local s_local
   for tag in cli1 cli2; do
-    e=$(tunnel_addr $tag)
+    e=$(side_endpoint pptp-linux $tag $tag)
     if [ -z "$e" ]; then
       check 1 up "$tag: no tunnel"
       continue
     fi
     up=$((up + 1))
-    r=0
-    p1=$(ping_check $tag "${e#* }" 5 5) || { r=1; check 1 ping "$tag -> server $p1"; }
-    p2=$(ping_check srv "${e% *}" 5 5) || { r=1; check 1 ping "server -> $tag $p2"; }
+    read -r c_local s_local _ <<<"$e"
+    p1=$(ping_check $tag "$s_local" 5 5) || check 1 ping "$tag -> server $p1"
+    p2=$(ping_check srv "$c_local" 5 5) || check 1 ping "server -> $tag $p2"
     pings+=("$tag $p1 $p2")
-    t=$(tcp_check $tag srv "${e#* }" "-n 2M") || check 1 tcp "$tag: $t"
+    t=$(tcp_check $tag srv "$s_local" "-n 2M") || check 1 tcp "$tag: $t"
     tcps+=("$tag $t")
     rep=$(side_report pptp-linux client $tag)
     auths+=("${rep%|*}")
@@ -263,6 +276,7 @@ EOF
   result tcp "$(printf '%s; ' "${tcps[@]}")"
   stop_client cli1
   stop_client cli2
+  server_alive_check
   capture_stop
   checks_end
 }

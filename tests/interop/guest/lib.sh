@@ -13,7 +13,6 @@ SRV_ADDR=192.0.2.1 # the server's address on the "internet" link
 CLI_ADDR=192.0.2.2
 TUN_LOCAL=10.0.0.1 # the server's tunnel address (pptpd localip)
 TUN_POOL=10.0.0.100-149
-TUN_POOL_FIRST=10.0.0.100
 TUN_USER=alice
 TUN_SERVER_NAME=pptpd # pppd's `name` on the server side
 TUN_PASSWORD=interop-Secret-1
@@ -69,7 +68,6 @@ guest_cleanup() {
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
     ip netns delete "$ns"
   done
-  pkill -x syslogd 2>/dev/null
   : >/etc/ppp/chap-secrets
   : >/etc/ppp/pap-secrets
 }
@@ -78,12 +76,13 @@ syslog_start() {
   # pptpd and pptp-linux log only to syslog (facility daemon).
   busybox syslogd -n -O "$W/syslog.log" &
   SYSLOGD_PID=$!
+  echo "$SYSLOGD_PID" >"$W/syslogd.pid" # for main.sh, should the scenario be stopped by its timeout
   wait_until 5 test -S /dev/log
 }
 syslog_stop() {
   kill "$SYSLOGD_PID" 2>/dev/null
   wait "$SYSLOGD_PID" 2>/dev/null
-  rm -f /dev/log
+  rm -f /dev/log "$W/syslogd.pid"
 }
 
 # ns_new NAME...
@@ -227,7 +226,6 @@ EOF
   esac
   SERVER_PID=$!
   SERVER_KIND=$kind
-  SERVER_NS=$ns
   if ! wait_until 10 sh -c "ip netns exec $ns ss -Hltn 'sport = :1723' | grep -q LISTEN"; then
     say "server $kind is not listening on port 1723"
     return 1
@@ -275,13 +273,24 @@ EOF
 }
 client_pid() { eval "echo \${CLIENT_PID_${1//-/_}:-}"; }
 
-# tunnel_addr NS: "LOCAL PEER" of the namespace's point-to-point tunnel interface (first one).
-tunnel_addr() {
-  ip -n "$1" -4 -o addr show 2>/dev/null | awk '$0 ~ / peer / {sub(/\/.*/, "", $6); print $4, $6; exit}'
-}
-# tunnel_addrs NS: every "IFNAME LOCAL PEER" of the namespace's tunnel interfaces.
-tunnel_addrs() {
-  ip -n "$1" -4 -o addr show 2>/dev/null | awk '$0 ~ / peer / {sub(/\/.*/, "", $6); print $2, $4, $6}'
+# tunnel_count NS: how many point-to-point tunnel addresses the namespace has.
+tunnel_count() { ip -n "$1" -4 -o addr show 2>/dev/null | grep -c ' peer '; }
+
+# side_endpoint KIND NS TAG: "LOCAL PEER IFNAME" of one side's tunnel, empty while it is not up. A
+# pppd side: its point-to-point interface. A pptpkit side: its "session up:" line, once the namespace
+# has the address on the interface the line names.
+side_endpoint() {
+  local kind=$1 ns=$2 tag=$3 s l r ifname
+  if [ "$kind" = pptpkit ]; then
+    s=$(grep -oE 'session up: .*' "$W/pptpkit-$tag.log" 2>/dev/null | sed -n "${4:-1}p")
+    l=$(echo "$s" | sed -nE 's/.* local=([^ ]+).*/\1/p')
+    r=$(echo "$s" | sed -nE 's/.* remote=([^ ]+).*/\1/p')
+    ifname=$(echo "$s" | sed -nE 's/.* ifname=([^ ]+).*/\1/p')
+    [ -n "$l" ] && [ -n "$ifname" ] || return 0
+    ip -n "$ns" -4 -o addr show dev "$ifname" 2>/dev/null | grep -q " inet ${l}[/ ]" && echo "$l $r $ifname"
+  else
+    ip -n "$ns" -4 -o addr show 2>/dev/null | awk '$0 ~ / peer / {sub(/\/.*/, "", $6); print $4, $6, $2; exit}'
+  fi
 }
 
 # --- traffic -----------------------------------------------------------------------------------------

@@ -19,6 +19,10 @@ for name in "$@"; do
   rc=$?
   [ $rc -ne 124 ] && [ $rc -ne 137 ] || echo "status=FAIL timed out after ${SCENARIO_TIMEOUT}s" >>"$results/$name/result"
   echo "seconds=$(($(date +%s) - start))" >>"$results/$name/result"
+  if [ -f "$results/$name/syslogd.pid" ]; then
+    kill "$(cat "$results/$name/syslogd.pid")" 2>/dev/null
+    rm -f /dev/log
+  fi
   guest_cleanup
 done
 echo ok >"$results/guest.done"

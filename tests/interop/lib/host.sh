@@ -10,6 +10,9 @@ INTEROP_CACHE=${PPTPKIT_INTEROP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pptpkit-i
 # Modules the initramfs loads to reach the host's root filesystem (their dependencies are added).
 INTEROP_INITRD_MODULES=(virtio_pci 9pnet_virtio 9p overlay)
 
+# The emulator; another build of it can be named here.
+INTEROP_QEMU=${PPTPKIT_INTEROP_QEMU:-qemu-system-x86_64}
+
 # Exit status that ctest counts as SKIPPED (SKIP_RETURN_CODE in CMakeLists.txt).
 INTEROP_SKIP=77
 
@@ -149,7 +152,7 @@ interop_boot() {
   cmdline+=" pptpkit.modules=$KERNEL_DIR/lib/modules/$KERNEL_RELEASE"
   local args="$*"
   [ -z "$args" ] || cmdline+=" pptpkit.args=${args// /,}"
-  timeout --kill-after=10 "$limit" qemu-system-x86_64 "${accel[@]}" -smp 2 -m 2048 -nographic \
+  timeout --kill-after=10 "$limit" "$INTEROP_QEMU" "${accel[@]}" -smp 2 -m 2048 -nographic \
     -no-reboot -nic none -kernel "$KERNEL_IMAGE" -initrd "$INITRAMFS" -append "$cmdline" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
     -virtfs "local,path=$build,mount_tag=build,security_model=none,multidevs=remap" \
