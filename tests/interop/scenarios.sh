@@ -117,6 +117,12 @@ run_pair() {
       "expected $EXPECT_AUTH on both sides, got server ${srep%|*}, client ${crep%|*}"
     check "$([ "${srep#*|}" = "$EXPECT_MPPE" ] && [ "${crep#*|}" = "$EXPECT_MPPE" ]; echo $?)" mppe \
       "expected $EXPECT_MPPE on both sides, got server ${srep#*|}, client ${crep#*|}"
+    local kind tag
+    for kind in "$skind server" "$ckind client"; do
+      read -r kind tag <<<"$kind"
+      [ "$kind" != pptpkit ] || grep -q "session up: user=$TUN_USER " "$W/pptpkit-$tag.log" ||
+        check 1 user "pptpkit $tag: no 'session up: user=$TUN_USER' line"
+    done
     if [ -n "$cend" ] && [ -n "$send" ]; then
       local c_local s_local p1 p2 r1=0 r2=0 t rt=0
       read -r c_local _ _ <<<"$cend"
