@@ -278,8 +278,8 @@ EOF
   result mppe "$all_mppe"
   [ "$all_auth" = "$EXPECT_AUTH" ] && [ ${#srv_auth[@]} = 2 ] || check 1 auth "expected $EXPECT_AUTH for 2 clients on both sides: got $all_auth"
   [ "$all_mppe" = "$EXPECT_MPPE" ] && [ ${#srv_mppe[@]} = 2 ] || check 1 mppe "expected $EXPECT_MPPE for 2 clients on both sides: got $all_mppe"
-  result ping "$(printf '%s; ' "${pings[@]}")"
-  result tcp "$(printf '%s; ' "${tcps[@]}")"
+  result ping "$(printf '%s\n' "${pings[@]}" | paste -sd';' | sed 's/;/; /g')"
+  result tcp "$(printf '%s\n' "${tcps[@]}" | paste -sd';' | sed 's/;/; /g')"
   stop_client cli1
   stop_client cli2
   server_alive_check
