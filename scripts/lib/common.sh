@@ -12,7 +12,13 @@ PPTPKIT_PACKAGES=(
   golang-golang-x-sys-dev  # host-bsd: FreeBSD/OpenBSD constants to cross-check against
   # end-to-end tests, scripts/demo, bench/e2e: namespaces, traffic, NAT with the PPTP helper
   iproute2 iputils-ping iperf3 nftables conntrack procps
+  # interop (tests/interop): a VM with Debian's kernel runs the real peers on the host's root filesystem
+  qemu-system-x86 busybox-static kmod pptpd pptp-linux ppp iproute2 iputils-ping iperf3 tcpdump nftables
 )
+
+# Services that packages above install but that must never run on the host: pptpd would answer PPTP
+# on every address. The interop tests start their own copies inside the VM.
+PPTPKIT_HOST_SERVICES_OFF=(pptpd)
 
 # ensure_packages PKG...: installs the ones not installed yet (apt-get update once, then install).
 ensure_packages() {
@@ -26,8 +32,30 @@ ensure_packages() {
   local sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # policy-rc.d (Debian's policy layer for maintainer scripts) keeps new services from starting during
+  # the install; a machine that already has one keeps it.
+  local policy=/usr/sbin/policy-rc.d own_policy=0 rc=0
+  if [ ! -e $policy ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee $policy >/dev/null && $sudo chmod 755 $policy && own_policy=1
+  fi
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+  [ $own_policy = 0 ] || $sudo rm -f $policy
+  disable_host_services
+  return $rc
+}
+
+# disable_host_services: stops and disables PPTPKIT_HOST_SERVICES_OFF (systemd or sysvinit).
+disable_host_services() {
+  local sudo="" s
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  for s in "${PPTPKIT_HOST_SERVICES_OFF[@]}"; do
+    [ -e "/etc/init.d/$s" ] || [ -e "/lib/systemd/system/$s.service" ] || continue
+    if [ -d /run/systemd/system ]; then
+      $sudo systemctl disable --now --quiet "$s" 2>/dev/null || true
+    else
+      $sudo update-rc.d "$s" disable >/dev/null 2>&1 || true
+    fi
+  done
 }
 
 # configure_build DIR ARGS...: configures (once) a Ninja build of the whole project in DIR.
