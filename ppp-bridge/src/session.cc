@@ -1,6 +1,7 @@
 #include "pptpkit/ppp/session.hpp"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>  // AF_INET: glibc brings it with arpa/inet.h, FreeBSD does not
 
 #include <algorithm>
 #include <cstring>
@@ -156,7 +157,26 @@ void session::lower_down(std::uint64_t now) {
     return;
   }
   lcp_fsm_.down();
+  // A server that gives up on authentication may clear the call instead of terminating LCP: the user
+  // must still learn why (pptpd/pppd say "peer refused to authenticate" on their side).
+  note_refused_auth();
+  if (down_reason_ != 0) {
+    end(down_reason_, down_text_);
+    return;
+  }
   end(PPTPKIT_PPP_REASON_CLOSED, "the call is gone");
+}
+
+void session::note_refused_auth() noexcept {
+  if (down_reason_ != 0 || config_.server || lcp_.we_refused_auth() == 0 || phase_ == ppp::phase::network) {
+    return;
+  }
+  // We Nak'd/rejected the authentication the peer insisted on, and it gave up.
+  const std::string text = std::string("we refused the peer's auth protocol: it requires ") +
+                           auth_name(lcp_.we_refused_auth()) + ", which is not in our auth list";
+  event(PPTPKIT_PPP_EVENT_AUTH_FAILURE, {lcp_.we_refused_auth(), 0, 0}, text);
+  down_reason_ = PPTPKIT_PPP_REASON_AUTH_FAILED;
+  down_text_ = text;
 }
 
 bool session::auth_secret(bool found, std::string_view secret, std::uint32_t remote_ip, std::uint64_t now) {
@@ -478,14 +498,7 @@ void session::layer_down(std::uint16_t protocol) noexcept {
 
 void session::layer_finished(std::uint16_t protocol) noexcept {
   if (protocol == proto_lcp) {
-    if (down_reason_ == 0 && lcp_.we_refused_auth() != 0 && !config_.server) {
-      // We Nak'd/rejected the authentication the peer insisted on, and it gave up.
-      const std::string text = std::string("we refused the peer's auth protocol: it requires ") +
-                               auth_name(lcp_.we_refused_auth()) + ", which is not in our auth list";
-      event(PPTPKIT_PPP_EVENT_AUTH_FAILURE, {lcp_.we_refused_auth(), 0, 0}, text);
-      down_reason_ = PPTPKIT_PPP_REASON_AUTH_FAILED;
-      down_text_ = text;
-    }
+    note_refused_auth();
     if (down_reason_ == 0) {
       down_reason_ = PPTPKIT_PPP_REASON_NEGOTIATION;
       down_text_ = "LCP negotiation failed (no agreement or no answer)";

@@ -121,6 +121,8 @@ class session final : private control_output, private layer_events, private auth
   void send_echo_request() noexcept;
   void maybe_enter_network() noexcept;
   void terminate(std::uint32_t reason, std::string_view text) noexcept;
+  // Client: record (once) that the peer's required auth protocol was refused by us, as AUTH_FAILURE.
+  void note_refused_auth() noexcept;
   void end(std::uint32_t reason, std::string_view text) noexcept;
   void event(std::uint32_t type, std::initializer_list<std::uint64_t> values, std::string_view text) noexcept;
 
