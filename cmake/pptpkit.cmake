@@ -34,7 +34,12 @@ function(pptpkit_add_plugin name)
     C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON
     LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/plugins)
   target_link_libraries(${name} PRIVATE ${ARG_CORE})
-  target_link_options(${name} PRIVATE -Wl,--version-script=${PPTPKIT_PLUGIN_VERSION_SCRIPT} -Wl,--no-undefined)
+  target_link_options(${name} PRIVATE -Wl,--version-script=${PPTPKIT_PLUGIN_VERSION_SCRIPT})
+  # An instrumented module takes the sanitizer and libFuzzer runtimes from the program that loads it, so
+  # only an uninstrumented build can insist that every symbol is resolved at link time.
+  if(NOT PPTPKIT_SANITIZE AND NOT PPTPKIT_FUZZ)
+    target_link_options(${name} PRIVATE -Wl,--no-undefined)
+  endif()
   pptpkit_warnings(${name})
   if(PPTPKIT_TESTS)
     add_test(NAME abi.symbols.${name}

@@ -1,0 +1,158 @@
+// pptpkit/ppp/auth.hpp — the Authenticate phase (RFC 1661 §3.5) in both directions.
+//
+// auth_server authenticates the peer (we are the authenticator): PAP (RFC 1334 §2), CHAP with MD5
+// (RFC 1994), MS-CHAPv2 (RFC 2759) and EAP (RFC 3748) with EAP-MD5. It never knows secrets: it asks
+// through auth_events::need_secret and the host answers later through secret(). auth_client proves
+// who we are with the user name and password it was given.
+//
+// Both are sans-IO (now in, control packets out through control_output, deadline()/tick() for the
+// retransmission timer) and report the outcome once through auth_events::auth_result with the text a
+// user would see. Control path: may allocate (names, messages).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pptpkit/ppp/crypto.hpp"
+#include "pptpkit/ppp/eap.hpp"
+#include "pptpkit/ppp/protocol.hpp"
+
+namespace pptpkit::ppp {
+
+class auth_events {
+ public:
+  // The server needs the secret of `peer_name` for `protocol` (PPTPKIT_PPP_AUTH_*).
+  virtual void need_secret(std::uint32_t protocol, std::string_view peer_name) noexcept = 0;
+  // The exchange ended. server_side: we authenticated the peer. code: the MS-CHAP error (646-691) or 0.
+  virtual void auth_result(bool server_side, std::uint32_t protocol, bool ok, std::string_view peer_name,
+                           std::uint32_t code, std::string_view text) noexcept = 0;
+  // MS-CHAPv2 succeeded: what MPPE derives its keys from (RFC 3079 §3.4).
+  virtual void mschapv2_keys(const mschapv2_key_material& keys) noexcept = 0;
+
+ protected:
+  ~auth_events() = default;
+};
+
+// MS-CHAP failure codes (RFC 2759 §6).
+enum mschap_error : std::uint32_t {
+  mschap_restricted_logon_hours = 646,
+  mschap_account_disabled = 647,
+  mschap_password_expired = 648,
+  mschap_no_dialin_permission = 649,
+  mschap_authentication_failure = 691,
+  mschap_changing_password = 709,
+};
+// What a user sees for an MS-CHAP error code.
+const char* mschap_error_text(std::uint32_t code) noexcept;
+
+struct auth_timing {
+  std::uint64_t restart_ns = 3'000'000'000;  // retransmission interval (pppd's chap-restart 3 s)
+  std::uint32_t max_transmits = 10;          // pppd's chap-max-challenge / pap-max-authreq
+};
+
+// Parses MS-CHAPv2's failure message "E=eeee R=r C=cccc... V=vvvv M=<msg>" (RFC 2759 §6).
+struct mschap_failure {
+  std::uint32_t error = 0;
+  bool retry = false;
+  std::string message;
+};
+mschap_failure parse_mschap_failure(std::string_view text);
+
+class auth_server {
+ public:
+  auth_server(control_output& out, auth_events& events, random_source& random, std::string our_name,
+              auth_timing timing = {});
+  ~auth_server();
+
+  void start(std::uint32_t protocol, std::uint64_t now);
+  // A PAP, CHAP or EAP packet from the peer.
+  void receive(std::uint16_t ppp_protocol, const control_packet& pkt, std::uint64_t now);
+  // The host's answer to need_secret. Ignored unless one is pending.
+  void secret(bool found, std::string_view secret, std::uint64_t now);
+  bool waiting_for_secret() const noexcept { return phase_ == phase::waiting_secret; }
+  bool done() const noexcept { return phase_ == phase::succeeded || phase_ == phase::failed; }
+  std::uint64_t deadline() const noexcept { return deadline_; }
+  void tick(std::uint64_t now);
+  std::uint64_t dropped() const noexcept { return dropped_; }
+
+ private:
+  enum class phase : std::uint8_t { idle, challenged, waiting_secret, succeeded, failed };
+  void send_challenge(std::uint64_t now);
+  void finish(bool ok, std::uint32_t code, std::string_view text);
+  void on_pap(const control_packet& pkt);
+  void on_chap(const control_packet& pkt);
+  void on_eap(const control_packet& pkt, std::uint64_t now);
+  void send_verdict();
+
+  control_output& out_;
+  auth_events& events_;
+  random_source& random_;
+  std::string our_name_;
+  auth_timing timing_;
+  std::uint32_t protocol_ = 0;
+  phase phase_ = phase::idle;
+  std::uint8_t id_ = 0;  // identifier of our outstanding challenge / request
+  std::uint32_t transmits_ = 0;
+  std::uint64_t deadline_ = UINT64_MAX;
+  challenge16 challenge_{};
+  std::string peer_name_;
+  std::vector<std::uint8_t> response_;  // what the peer answered, kept until the secret arrives
+  // The verdict we sent, resent when the peer repeats its answer (RFC 1994 §4.2, RFC 1334 §2.2).
+  std::uint16_t verdict_protocol_ = 0;
+  std::uint8_t verdict_code_ = 0;
+  std::uint8_t verdict_id_ = 0;
+  std::vector<std::uint8_t> verdict_data_;
+  bool eap_identity_done_ = false;
+  std::unique_ptr<eap_server_method> eap_method_;
+  std::uint64_t dropped_ = 0;
+};
+
+class auth_client {
+ public:
+  auth_client(control_output& out, auth_events& events, random_source& random, std::string user, std::string password,
+              auth_timing timing = {});
+  ~auth_client();
+
+  void start(std::uint32_t protocol, std::uint64_t now);
+  void receive(std::uint16_t ppp_protocol, const control_packet& pkt, std::uint64_t now);
+  bool done() const noexcept { return done_; }
+  std::uint64_t deadline() const noexcept { return deadline_; }
+  void tick(std::uint64_t now);
+  std::uint64_t dropped() const noexcept { return dropped_; }
+
+ private:
+  void send_pap(std::uint64_t now);
+  void on_chap(const control_packet& pkt);
+  void on_eap(const control_packet& pkt);
+  void finish(bool ok, std::uint32_t code, std::string_view text);
+
+  control_output& out_;
+  auth_events& events_;
+  random_source& random_;
+  std::string user_;
+  std::string password_;
+  auth_timing timing_;
+  std::uint32_t protocol_ = 0;
+  bool done_ = false;
+  bool started_ = false;
+  std::uint8_t id_ = 0;
+  std::uint32_t transmits_ = 0;
+  std::uint64_t deadline_ = UINT64_MAX;
+  // CHAP: our last answer, resent when the same challenge is repeated (RFC 1994 §4.1).
+  std::optional<std::uint8_t> answered_id_;
+  std::vector<std::uint8_t> answer_;
+  challenge16 auth_challenge_{};
+  challenge16 peer_challenge_{};
+  nt_response_t nt_response_{};
+  std::unique_ptr<eap_peer_method> eap_method_;
+  std::uint64_t now_ = 0;  // of the packet being handled
+  std::string peer_name_;  // the authenticator's name from its CHAP Challenge / EAP-MD5 request
+  std::uint64_t dropped_ = 0;
+};
+
+}  // namespace pptpkit::ppp

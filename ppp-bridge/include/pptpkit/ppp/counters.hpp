@@ -1,0 +1,34 @@
+// pptpkit/ppp/counters.hpp — every counter and drop reason of a PPP session, listed once.
+#pragma once
+
+#include "pptpkit/core/counters.hpp"
+
+#define PPTPKIT_PPP_COUNTERS(X)                                                                \
+  X(rx_frames, "PPP frames received from the link")                                            \
+  X(tx_frames, "PPP frames sent to the link")                                                  \
+  X(rx_ip_packets, "network packets delivered to the interface")                               \
+  X(tx_ip_packets, "network packets framed for the link")                                      \
+  X(drop_malformed_frame, "frames whose address/control or protocol field is invalid")         \
+  X(drop_malformed_control, "control packets shorter than their header or their length field") \
+  X(drop_ncp_not_open, "network packets while their NCP is not Opened (RFC 1661 §3.5)")        \
+  X(drop_before_phase, "control packets of a phase not reached yet (RFC 1661 §3.4-3.5)")       \
+  X(drop_auth_unexpected, "authentication packets that answer nothing we asked")               \
+  X(drop_fsm_bad_id, "Configure-Ack/Nak/Reject with a stale identifier")                       \
+  X(drop_fsm_bad_ack, "Configure-Ack whose options differ from our request")                   \
+  X(drop_fsm_malformed, "Configure packets whose options do not parse")                        \
+  X(drop_echo_not_opened, "LCP Echo-Requests before LCP is Opened (RFC 1661 §5.8)")            \
+  X(drop_too_big, "network packets larger than the peer's MRU")                                \
+  X(drop_no_headroom, "network packets without headroom for the PPP header")                   \
+  X(drop_alloc_failed, "control frames not sent: the packet pool was empty")                   \
+  X(drop_unknown_session, "packets for a session that does not exist")                         \
+  X(drop_unknown_port, "packets fed on a port this kind does not have")                        \
+  X(protocol_rejects_sent, "frames of protocols we do not run, answered with Protocol-Reject") \
+  X(code_rejects_sent, "control packets with unknown codes, answered with Code-Reject")        \
+  X(discard_requests, "LCP Discard-Requests received (RFC 1661 §5.9)")                         \
+  X(echo_requests_sent, "LCP Echo-Requests sent (keepalive)")                                  \
+  X(echo_replies_received, "LCP Echo-Replies received")                                        \
+  X(loopback_suspected, "magic numbers echoed back to us (RFC 1661 §6.4)")
+
+namespace pptpkit::ppp {
+PPTPKIT_DEFINE_COUNTERS(session_counters, PPTPKIT_PPP_COUNTERS);
+}  // namespace pptpkit::ppp

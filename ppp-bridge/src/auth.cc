@@ -1,0 +1,620 @@
+#include "pptpkit/ppp/auth.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "pptpkit/ppp.h"
+
+namespace pptpkit::ppp {
+
+namespace {
+
+// PAP codes (RFC 1334 §2.2) and CHAP codes (RFC 1994 §4).
+enum : std::uint8_t { pap_request = 1, pap_ack = 2, pap_nak = 3 };
+enum : std::uint8_t { chap_challenge = 1, chap_response = 2, chap_success = 3, chap_failure = 4 };
+constexpr std::uint8_t mschapv2_response_size = 49;  // RFC 2759 §4: peer challenge, 8 zero, NT-Response, flags
+
+std::span<const std::uint8_t> as_bytes(std::string_view s) noexcept {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+std::string_view as_text(std::span<const std::uint8_t> b) noexcept {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+// Peer-supplied text for a log or event: at most 64 printable bytes.
+std::string printable(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 64)) {
+    out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  }
+  return out;
+}
+std::string hex(std::span<const std::uint8_t> b) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string out;
+  for (std::uint8_t v : b) {
+    out += digits[v >> 4];
+    out += digits[v & 0xf];
+  }
+  return out;
+}
+
+}  // namespace
+
+const char* mschap_error_text(std::uint32_t code) noexcept {
+  switch (code) {
+    case mschap_restricted_logon_hours:
+      return "restricted logon hours (error 646)";
+    case mschap_account_disabled:
+      return "account disabled (error 647)";
+    case mschap_password_expired:
+      return "password expired (error 648)";
+    case mschap_no_dialin_permission:
+      return "no dial-in permission (error 649)";
+    case mschap_authentication_failure:
+      return "wrong password or unknown user (error 691)";
+    case mschap_changing_password:
+      return "error changing password (error 709)";
+    default:
+      return "authentication failed";
+  }
+}
+
+mschap_failure parse_mschap_failure(std::string_view text) {
+  mschap_failure f;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    while (pos < text.size() && text[pos] == ' ') {
+      ++pos;
+    }
+    if (text.substr(pos, 2) == "M=") {  // the message runs to the end (RFC 2759 §6)
+      f.message = printable(text.substr(pos + 2));
+      break;
+    }
+    const std::size_t end = std::min(text.find(' ', pos), text.size());
+    const std::string_view field = text.substr(pos, end - pos);
+    if (field.size() > 2 && field[1] == '=') {
+      std::uint32_t v = 0;
+      for (char c : field.substr(2, 8)) {
+        if (c < '0' || c > '9') {
+          break;
+        }
+        v = v * 10 + static_cast<std::uint32_t>(c - '0');
+      }
+      if (field[0] == 'E') {
+        f.error = v;
+      } else if (field[0] == 'R') {
+        f.retry = v == 1;
+      }
+    }
+    pos = end;
+  }
+  return f;
+}
+
+// ============================== server ==============================
+
+auth_server::auth_server(control_output& out, auth_events& events, random_source& random, std::string our_name,
+                         auth_timing timing)
+    : out_(out), events_(events), random_(random), our_name_(std::move(our_name)), timing_(timing) {}
+auth_server::~auth_server() = default;
+
+void auth_server::start(std::uint32_t protocol, std::uint64_t now) {
+  protocol_ = protocol;
+  transmits_ = 0;
+  verdict_data_.clear();
+  eap_method_.reset();
+  id_ = static_cast<std::uint8_t>(random_.random_u32());
+  if (protocol == PPTPKIT_PPP_AUTH_PAP) {
+    // RFC 1334 §2: the peer speaks first; we wait as long as it would take to retransmit.
+    phase_ = phase::challenged;
+    deadline_ = now + timing_.restart_ns * timing_.max_transmits;
+    return;
+  }
+  if (protocol == PPTPKIT_PPP_AUTH_EAP) {
+    eap_identity_done_ = false;
+  }
+  random_.random_fill(challenge_);
+  send_challenge(now);
+}
+
+void auth_server::send_challenge(std::uint64_t now) {
+  ++transmits_;
+  phase_ = phase::challenged;
+  deadline_ = now + timing_.restart_ns;
+  std::array<std::uint8_t, 300> buf;
+  core::wire_writer w(buf);
+  if (protocol_ == PPTPKIT_PPP_AUTH_EAP) {
+    if (!eap_identity_done_) {
+      w.u8(eap_identity);  // RFC 3748 §5.1: Request/Identity, no prompt
+    } else {
+      w.u8(eap_method_->type());
+      w.bytes(response_);  // the method's first request, kept for retransmission
+    }
+    out_.send_control(proto_eap, eap_request, id_, {buf.data(), w.written()});
+    return;
+  }
+  // RFC 1994 §4.1 Challenge: Value-Size, Value, Name.
+  w.u8(static_cast<std::uint8_t>(challenge_.size()));
+  w.bytes(challenge_);
+  w.bytes(as_bytes(our_name_).first(std::min<std::size_t>(our_name_.size(), 255)));
+  out_.send_control(proto_chap, chap_challenge, id_, {buf.data(), w.written()});
+}
+
+void auth_server::tick(std::uint64_t now) {
+  if (now < deadline_) {
+    return;
+  }
+  deadline_ = UINT64_MAX;
+  if (phase_ != phase::challenged) {
+    return;
+  }
+  if (protocol_ == PPTPKIT_PPP_AUTH_PAP || transmits_ >= timing_.max_transmits) {
+    finish(false, 0, "peer did not authenticate (timeout)");
+    return;
+  }
+  send_challenge(now);
+}
+
+void auth_server::receive(std::uint16_t ppp_protocol, const control_packet& pkt, std::uint64_t now) {
+  const bool ours = (ppp_protocol == proto_pap && protocol_ == PPTPKIT_PPP_AUTH_PAP) ||
+                    (ppp_protocol == proto_chap && (protocol_ >> 8) == proto_chap) ||
+                    (ppp_protocol == proto_eap && protocol_ == PPTPKIT_PPP_AUTH_EAP);
+  if (!ours || phase_ == phase::idle) {
+    ++dropped_;
+    return;
+  }
+  // A repeated answer after the verdict gets the same verdict again (its Success/Ack was lost).
+  if (phase_ == phase::succeeded || phase_ == phase::failed) {
+    // PAP (RFC 1334 §2.2.1) answers every Authenticate-Request, whatever its identifier; CHAP and EAP
+    // answer a repeated Response to our last Challenge/Request (RFC 1994 §4.2, RFC 3748 §4.1).
+    const bool repeat = ppp_protocol == verdict_protocol_ &&
+                        (ppp_protocol == proto_pap ? pkt.code == 1 : pkt.id == verdict_id_ && pkt.code == 2);
+    if (repeat) {
+      verdict_id_ = pkt.id;
+      send_verdict();
+    } else {
+      ++dropped_;
+    }
+    return;
+  }
+  if (ppp_protocol == proto_pap) {
+    on_pap(pkt);
+  } else if (ppp_protocol == proto_chap) {
+    on_chap(pkt);
+  } else {
+    on_eap(pkt, now);
+  }
+}
+
+void auth_server::on_pap(const control_packet& pkt) {
+  if (phase_ != phase::challenged || pkt.code != pap_request) {
+    ++dropped_;  // a retransmitted request while the host looks the secret up is answered once
+    return;
+  }
+  // RFC 1334 §2.2.1: Peer-ID Length, Peer-ID, Passwd-Length, Password.
+  core::wire_reader r(pkt.data);
+  const std::uint8_t id_len = r.u8();
+  const auto peer = r.bytes(id_len);
+  const std::uint8_t pw_len = r.u8();
+  const auto pw = r.bytes(pw_len);
+  if (!r.ok()) {
+    ++dropped_;
+    return;
+  }
+  id_ = pkt.id;
+  peer_name_.assign(as_text(peer));
+  response_.assign(pw.begin(), pw.end());
+  phase_ = phase::waiting_secret;
+  deadline_ = UINT64_MAX;
+  events_.need_secret(protocol_, peer_name_);
+}
+
+void auth_server::on_chap(const control_packet& pkt) {
+  if (phase_ != phase::challenged || pkt.code != chap_response || pkt.id != id_) {
+    ++dropped_;  // RFC 1994 §4.1: a Response must carry the identifier of our Challenge
+    return;
+  }
+  core::wire_reader r(pkt.data);
+  const std::uint8_t size = r.u8();
+  const auto value = r.bytes(size);
+  const std::size_t expected = protocol_ == PPTPKIT_PPP_AUTH_MSCHAP_V2 ? mschapv2_response_size : 16u;
+  if (!r.ok() || size != expected) {
+    ++dropped_;
+    return;
+  }
+  peer_name_.assign(as_text(r.bytes(r.remaining())));
+  response_.assign(value.begin(), value.end());
+  phase_ = phase::waiting_secret;
+  deadline_ = UINT64_MAX;
+  events_.need_secret(protocol_, peer_name_);
+}
+
+void auth_server::on_eap(const control_packet& pkt, std::uint64_t now) {
+  // RFC 3748 §4.1: a Response answers our outstanding Request (same identifier).
+  if (phase_ != phase::challenged || pkt.code != eap_response || pkt.id != id_ || pkt.data.empty()) {
+    ++dropped_;
+    return;
+  }
+  const std::uint8_t type = pkt.data[0];
+  const auto type_data = pkt.data.subspan(1);
+  if (!eap_identity_done_) {
+    if (type != eap_identity) {
+      ++dropped_;
+      return;
+    }
+    peer_name_.assign(as_text(type_data));
+    eap_identity_done_ = true;
+    eap_method_ = make_eap_md5_server(our_name_);
+    std::array<std::uint8_t, 300> buf;
+    core::wire_writer w(buf);
+    eap_method_->start(random_, w);
+    response_.assign(buf.data(), buf.data() + w.written());
+    ++id_;
+    transmits_ = 0;
+    send_challenge(now);
+    return;
+  }
+  if (type == eap_nak) {  // RFC 3748 §5.3.1: the peer refuses our method
+    finish(false, 0, "peer refused the EAP method (MD5)");
+    return;
+  }
+  if (type != eap_method_->type()) {
+    ++dropped_;
+    return;
+  }
+  std::array<std::uint8_t, 300> buf;
+  core::wire_writer next(buf);
+  switch (eap_method_->on_response(pkt.id, type_data, next)) {
+    case eap_server_method::step::need_secret:
+      phase_ = phase::waiting_secret;
+      deadline_ = UINT64_MAX;
+      events_.need_secret(protocol_, peer_name_);
+      break;
+    case eap_server_method::step::send_request:
+      response_.assign(buf.data(), buf.data() + next.written());
+      ++id_;
+      transmits_ = 0;
+      send_challenge(now);
+      break;
+    case eap_server_method::step::success:
+      finish(true, 0, {});
+      break;
+    case eap_server_method::step::failure:
+      finish(false, 0, "wrong password");
+      break;
+    case eap_server_method::step::discard:
+      ++dropped_;
+      break;
+  }
+}
+
+void auth_server::secret(bool found, std::string_view secret, std::uint64_t now) {
+  (void)now;
+  if (phase_ != phase::waiting_secret) {
+    return;
+  }
+  const bool mschap = protocol_ == PPTPKIT_PPP_AUTH_MSCHAP_V2;
+  const std::uint32_t fail_code = mschap ? std::uint32_t{mschap_authentication_failure} : 0u;
+  if (!found) {
+    finish(false, fail_code, "unknown user");
+    return;
+  }
+  switch (protocol_) {
+    case PPTPKIT_PPP_AUTH_PAP: {
+      const bool ok =
+          response_.size() == secret.size() && std::equal(response_.begin(), response_.end(), secret.begin());
+      finish(ok, 0, ok ? "" : "wrong password");
+      return;
+    }
+    case PPTPKIT_PPP_AUTH_CHAP_MD5: {
+      const auto expected = chap_md5_response(id_, secret, challenge_);
+      const bool ok = std::equal(expected.begin(), expected.end(), response_.begin());
+      finish(ok, 0, ok ? "" : "wrong password");
+      return;
+    }
+    case PPTPKIT_PPP_AUTH_MSCHAP_V2: {
+      challenge16 peer_challenge;
+      nt_response_t nt;
+      std::memcpy(peer_challenge.data(), response_.data(), 16);
+      std::memcpy(nt.data(), response_.data() + 24, 24);
+      const std::string_view user = mschap_bare_user_name(peer_name_);
+      const bool ok = mschapv2_nt_response(challenge_, peer_challenge, user, secret) == nt;
+      if (!ok) {
+        finish(false, fail_code, "wrong password");
+        return;
+      }
+      const auto s = mschapv2_authenticator_response(secret, nt, peer_challenge, challenge_, user);
+      verdict_data_.assign(s.begin(), s.end());
+      const std::string_view msg = " M=Access granted";
+      verdict_data_.insert(verdict_data_.end(), msg.begin(), msg.end());
+      events_.mschapv2_keys({hash_nt_password_hash(nt_password_hash(secret)), nt});
+      finish(true, 0, {});
+      return;
+    }
+    case PPTPKIT_PPP_AUTH_EAP: {
+      const auto step = eap_method_->on_secret(found, secret);
+      finish(step == eap_server_method::step::success, 0, "wrong password");
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void auth_server::finish(bool ok, std::uint32_t code, std::string_view text) {
+  phase_ = ok ? phase::succeeded : phase::failed;
+  deadline_ = UINT64_MAX;
+  verdict_id_ = id_;
+  switch (protocol_) {
+    case PPTPKIT_PPP_AUTH_PAP: {  // RFC 1334 §2.2.2: Msg-Length, Message
+      const std::string_view msg = ok ? "Login ok" : "Login incorrect";
+      verdict_protocol_ = proto_pap;
+      verdict_code_ = ok ? pap_ack : pap_nak;
+      verdict_data_.assign(1, static_cast<std::uint8_t>(msg.size()));
+      verdict_data_.insert(verdict_data_.end(), msg.begin(), msg.end());
+      break;
+    }
+    case PPTPKIT_PPP_AUTH_CHAP_MD5:
+      verdict_protocol_ = proto_chap;
+      verdict_code_ = ok ? chap_success : chap_failure;
+      verdict_data_ = ok ? std::vector<std::uint8_t>{'W', 'e', 'l', 'c', 'o', 'm', 'e'}
+                         : std::vector<std::uint8_t>{'A', 'c', 'c', 'e', 's', 's', ' ', 'd', 'e', 'n', 'i', 'e', 'd'};
+      break;
+    case PPTPKIT_PPP_AUTH_MSCHAP_V2:
+      verdict_protocol_ = proto_chap;
+      verdict_code_ = ok ? chap_success : chap_failure;
+      if (!ok) {  // RFC 2759 §6: no retry (like pppd); C= is the challenge a retry would use
+        const std::string msg = "E=" + std::to_string(code) + " R=0 C=" + hex(challenge_) + " V=3 M=Access denied";
+        verdict_data_.assign(msg.begin(), msg.end());
+      }
+      break;
+    case PPTPKIT_PPP_AUTH_EAP:  // RFC 3748 §4.2: Success/Failure carry no data
+      verdict_protocol_ = proto_eap;
+      verdict_code_ = ok ? eap_success : eap_failure;
+      verdict_data_.clear();
+      break;
+    default:
+      break;
+  }
+  if (phase_ != phase::idle) {
+    send_verdict();
+  }
+  std::string shown(text);
+  if (!ok && !peer_name_.empty()) {
+    shown += " (user '" + printable(peer_name_) + "')";
+  }
+  events_.auth_result(true, protocol_, ok, printable(peer_name_), code, shown);
+}
+
+void auth_server::send_verdict() {
+  out_.send_control(verdict_protocol_, verdict_code_, verdict_id_, verdict_data_);
+}
+
+// ============================== client ==============================
+
+auth_client::auth_client(control_output& out, auth_events& events, random_source& random, std::string user,
+                         std::string password, auth_timing timing)
+    : out_(out),
+      events_(events),
+      random_(random),
+      user_(std::move(user)),
+      password_(std::move(password)),
+      timing_(timing) {}
+auth_client::~auth_client() = default;
+
+void auth_client::start(std::uint32_t protocol, std::uint64_t now) {
+  protocol_ = protocol;
+  started_ = true;
+  done_ = false;
+  transmits_ = 0;
+  answered_id_.reset();
+  eap_method_.reset();
+  if (protocol == PPTPKIT_PPP_AUTH_PAP) {
+    id_ = static_cast<std::uint8_t>(random_.random_u32());
+    send_pap(now);
+    return;
+  }
+  // CHAP and EAP: the authenticator speaks first; give it as long as its retransmissions take.
+  deadline_ = now + timing_.restart_ns * timing_.max_transmits;
+}
+
+void auth_client::send_pap(std::uint64_t now) {
+  ++transmits_;
+  ++id_;
+  deadline_ = now + timing_.restart_ns;
+  std::array<std::uint8_t, 512> buf;
+  core::wire_writer w(buf);
+  const auto user = as_bytes(user_).first(std::min<std::size_t>(user_.size(), 255));
+  const auto pw = as_bytes(password_).first(std::min<std::size_t>(password_.size(), 255));
+  w.u8(static_cast<std::uint8_t>(user.size()));  // RFC 1334 §2.2.1
+  w.bytes(user);
+  w.u8(static_cast<std::uint8_t>(pw.size()));
+  w.bytes(pw);
+  out_.send_control(proto_pap, pap_request, id_, {buf.data(), w.written()});
+}
+
+void auth_client::tick(std::uint64_t now) {
+  if (now < deadline_ || done_) {
+    return;
+  }
+  deadline_ = UINT64_MAX;
+  if (protocol_ == PPTPKIT_PPP_AUTH_PAP && transmits_ < timing_.max_transmits) {
+    send_pap(now);
+    return;
+  }
+  // CHAP/EAP: our answer or the verdict may have been lost. Repeating the answer makes the
+  // authenticator repeat its verdict (RFC 1994 §4.2, RFC 3748 §4.1).
+  if (answered_id_ && transmits_ < timing_.max_transmits) {
+    ++transmits_;
+    deadline_ = now + timing_.restart_ns;
+    out_.send_control(protocol_ == PPTPKIT_PPP_AUTH_EAP ? proto_eap : proto_chap, chap_response /* = EAP Response, 2 */,
+                      *answered_id_, answer_);
+    return;
+  }
+  finish(false, 0, "no answer from the authenticator (timeout)");
+}
+
+void auth_client::receive(std::uint16_t ppp_protocol, const control_packet& pkt, std::uint64_t now) {
+  now_ = now;
+  if (!started_ || done_) {
+    ++dropped_;
+    return;
+  }
+  if (ppp_protocol == proto_pap && protocol_ == PPTPKIT_PPP_AUTH_PAP) {
+    if (pkt.id != id_ || (pkt.code != pap_ack && pkt.code != pap_nak)) {
+      ++dropped_;
+      return;
+    }
+    std::string_view msg;
+    if (!pkt.data.empty() && pkt.data.size() >= 1u + pkt.data[0]) {
+      msg = as_text(pkt.data.subspan(1, pkt.data[0]));
+    }
+    if (pkt.code == pap_ack) {
+      finish(true, 0, {});
+    } else {
+      finish(false, 0, "wrong password or unknown user (server said: " + printable(msg) + ")");
+    }
+  } else if (ppp_protocol == proto_chap && (protocol_ >> 8) == proto_chap) {
+    on_chap(pkt);
+  } else if (ppp_protocol == proto_eap && protocol_ == PPTPKIT_PPP_AUTH_EAP) {
+    on_eap(pkt);
+  } else {
+    ++dropped_;
+  }
+}
+
+void auth_client::on_chap(const control_packet& pkt) {
+  const bool mschap = protocol_ == PPTPKIT_PPP_AUTH_MSCHAP_V2;
+  if (pkt.code == chap_challenge) {
+    if (answered_id_ == pkt.id) {  // the authenticator did not get our Response: send it again
+      out_.send_control(proto_chap, chap_response, pkt.id, answer_);
+      return;
+    }
+    core::wire_reader r(pkt.data);
+    const std::uint8_t size = r.u8();
+    const auto value = r.bytes(size);
+    if (!r.ok() || size == 0 || (mschap && size != 16)) {
+      ++dropped_;
+      return;
+    }
+    peer_name_ = printable(as_text(r.bytes(r.remaining())));
+    std::array<std::uint8_t, 320> buf;
+    core::wire_writer w(buf);
+    if (mschap) {  // RFC 2759 §4 Response value
+      std::memcpy(auth_challenge_.data(), value.data(), 16);
+      random_.random_fill(peer_challenge_);
+      nt_response_ = mschapv2_nt_response(auth_challenge_, peer_challenge_, mschap_bare_user_name(user_), password_);
+      w.u8(mschapv2_response_size);
+      w.bytes(peer_challenge_);
+      w.zeros(8);
+      w.bytes(nt_response_);
+      w.u8(0);  // Flags
+    } else {    // RFC 1994 §4.1
+      const auto digest = chap_md5_response(pkt.id, password_, value);
+      w.u8(static_cast<std::uint8_t>(digest.size()));
+      w.bytes(digest);
+    }
+    w.bytes(as_bytes(user_).first(std::min<std::size_t>(user_.size(), 255)));
+    answer_.assign(buf.data(), buf.data() + w.written());
+    answered_id_ = pkt.id;
+    transmits_ = 1;
+    deadline_ = now_ + timing_.restart_ns;
+    out_.send_control(proto_chap, chap_response, pkt.id, answer_);
+    return;
+  }
+  if (!answered_id_ || pkt.id != *answered_id_) {
+    ++dropped_;
+    return;
+  }
+  const std::string_view msg = as_text(pkt.data);
+  if (pkt.code == chap_success) {
+    if (!mschap) {
+      finish(true, 0, {});
+      return;
+    }
+    // RFC 2759 §5: the authenticator proves it knows the password too.
+    const auto expected = mschapv2_authenticator_response(password_, nt_response_, peer_challenge_, auth_challenge_,
+                                                          mschap_bare_user_name(user_));
+    if (msg.size() < expected.size() ||
+        msg.substr(0, expected.size()) != std::string_view(expected.data(), expected.size())) {
+      finish(false, 0, "the server failed to prove it knows the password (bad authenticator response)");
+      return;
+    }
+    events_.mschapv2_keys({hash_nt_password_hash(nt_password_hash(password_)), nt_response_});
+    finish(true, 0, {});
+  } else if (pkt.code == chap_failure) {
+    if (!mschap) {
+      finish(false, 0, "wrong password or unknown user (server said: " + printable(msg) + ")");
+      return;
+    }
+    // RFC 2759 §6. With R=1 the server would accept a new Response to C=; we have no other password
+    // to offer, so we end here as pppd does.
+    const mschap_failure f = parse_mschap_failure(msg);
+    finish(false, f.error, mschap_error_text(f.error));
+  } else {
+    ++dropped_;
+  }
+}
+
+void auth_client::on_eap(const control_packet& pkt) {
+  if (pkt.code == eap_success || pkt.code == eap_failure) {  // RFC 3748 §4.2
+    if (!answered_id_) {
+      ++dropped_;
+      return;
+    }
+    if (pkt.code == eap_success) {
+      finish(true, 0, {});
+    } else {
+      finish(false, 0, "wrong password or unknown user (EAP Failure)");
+    }
+    return;
+  }
+  if (pkt.code != eap_request || pkt.data.empty()) {
+    ++dropped_;
+    return;
+  }
+  if (answered_id_ == pkt.id) {  // RFC 3748 §4.1: a retransmitted Request gets the same Response
+    out_.send_control(proto_eap, eap_response, pkt.id, answer_);
+    return;
+  }
+  const std::uint8_t type = pkt.data[0];
+  std::array<std::uint8_t, 320> buf;
+  core::wire_writer w(buf);
+  switch (type) {
+    case eap_identity:
+      w.u8(eap_identity);
+      w.bytes(as_bytes(user_).first(std::min<std::size_t>(user_.size(), 255)));
+      break;
+    case eap_notification:  // RFC 3748 §5.2: acknowledged with an empty Notification
+      w.u8(eap_notification);
+      break;
+    case eap_md5_challenge:
+      if (!eap_method_) {
+        eap_method_ = make_eap_md5_peer(user_);
+      }
+      w.u8(eap_md5_challenge);
+      if (!eap_method_->on_request(pkt.id, pkt.data.subspan(1), password_, w)) {
+        ++dropped_;
+        return;
+      }
+      break;
+    default:  // RFC 3748 §5.3.1: Legacy Nak naming the method we can do
+      w.u8(eap_nak);
+      w.u8(eap_md5_challenge);
+      break;
+  }
+  answer_.assign(buf.data(), buf.data() + w.written());
+  answered_id_ = pkt.id;
+  transmits_ = 1;
+  deadline_ = now_ + timing_.restart_ns;
+  out_.send_control(proto_eap, eap_response, pkt.id, answer_);
+}
+
+void auth_client::finish(bool ok, std::uint32_t code, std::string_view text) {
+  done_ = true;
+  deadline_ = UINT64_MAX;
+  events_.auth_result(false, protocol_, ok, peer_name_, code, text);
+}
+
+}  // namespace pptpkit::ppp

@@ -1,0 +1,225 @@
+#include "pptpkit/ppp/plugin.hpp"
+
+#include <unordered_map>
+
+#include "pptpkit/ppp.h"
+
+namespace pptpkit::ppp {
+
+void reject_unknown_session_keys(const core::config_map& config) {
+  config.reject_unknown({"role",
+                         "auth",
+                         "user",
+                         "password",
+                         "name",
+                         "mru",
+                         "lcp_echo_interval",
+                         "lcp_echo_failure",
+                         "restart_timer_ms",
+                         "max_configure",
+                         "max_terminate",
+                         "max_failure",
+                         "local_ip",
+                         "remote_ip",
+                         "dns1",
+                         "dns2",
+                         "nbns1",
+                         "nbns2",
+                         "ipv6",
+                         "mppe",
+                         "mppe_bits",
+                         "mppe_stateful"});
+}
+
+class ppp_instance final : public core::instance {
+ public:
+  ppp_instance(const core::host& host, core::config_map defaults) : host_(host), defaults_(std::move(defaults)) {
+    reject_unknown_session_keys(defaults_);
+  }
+  ~ppp_instance() override {
+    sessions_.clear();
+    host_.free(link_out_);
+    host_.free(net_out_);
+  }
+
+  std::int32_t feed(std::uint32_t port, pptpkit_batch& in, std::uint64_t now) noexcept override {
+    core::packet_list list;
+    list.adopt(in);
+    while (pptpkit_packet* p = list.pop_front()) {
+      if (port != PPTPKIT_PPP_PORT_LINK && port != PPTPKIT_PPP_PORT_NET) {
+        ++instance_counters_.drop_unknown_port;
+        host_.free(p);
+        continue;
+      }
+      const auto it = sessions_.find(p->channel);
+      if (it == sessions_.end()) {
+        ++instance_counters_.drop_unknown_session;
+        host_.free(p);
+        continue;
+      }
+      if (port == PPTPKIT_PPP_PORT_LINK) {
+        it->second->feed_link(*p, now);
+      } else {
+        it->second->feed_net(*p, now);
+      }
+    }
+    reap();
+    return port == PPTPKIT_PPP_PORT_LINK || port == PPTPKIT_PPP_PORT_NET ? PPTPKIT_OK : PPTPKIT_ERR_NOT_SUPPORTED;
+  }
+
+  std::int32_t poll(std::uint32_t port, pptpkit_batch& out, std::uint32_t max, std::uint64_t) noexcept override {
+    core::packet_list* from = port == PPTPKIT_PPP_PORT_LINK  ? &link_out_
+                              : port == PPTPKIT_PPP_PORT_NET ? &net_out_
+                                                             : nullptr;
+    if (from == nullptr) {
+      return PPTPKIT_ERR_NOT_SUPPORTED;
+    }
+    core::packet_list taken;
+    std::uint32_t n = 0;
+    while (n < max && out.count + n < PPTPKIT_BATCH_MAX) {
+      pptpkit_packet* p = from->pop_front();
+      if (p == nullptr) {
+        break;
+      }
+      taken.push_back(*p);
+      ++n;
+    }
+    taken.release(out);
+    return static_cast<std::int32_t>(n);
+  }
+
+  std::int32_t command(const pptpkit_command& cmd, std::uint64_t now) override {
+    const auto it = sessions_.find(cmd.channel);
+    std::int32_t rc = PPTPKIT_OK;
+    switch (cmd.type) {
+      case PPTPKIT_PPP_CMD_SESSION_OPEN: {
+        if (it != sessions_.end()) {
+          return PPTPKIT_ERR_STATE;
+        }
+        core::config_map entries(cmd.entries, cmd.entry_count);
+        reject_unknown_session_keys(entries);
+        auto config = session_config::from(defaults_.merged(entries));
+        auto s =
+            std::make_unique<session>(cmd.channel, std::move(config), session_env{host_, link_out_, net_out_, events_});
+        session& ref = *s;
+        sessions_.emplace(cmd.channel, std::move(s));
+        ref.open(now);
+        break;
+      }
+      case PPTPKIT_PPP_CMD_SESSION_CLOSE:
+      case PPTPKIT_PPP_CMD_LOWER_DOWN:
+        if (it == sessions_.end()) {
+          return PPTPKIT_ERR_NOT_FOUND;
+        }
+        if (cmd.type == PPTPKIT_PPP_CMD_SESSION_CLOSE) {
+          it->second->close(now);
+        } else {
+          it->second->lower_down(now);
+        }
+        break;
+      case PPTPKIT_PPP_CMD_AUTH_SECRET: {
+        if (it == sessions_.end()) {
+          return PPTPKIT_ERR_NOT_FOUND;
+        }
+        core::config_map entries(cmd.entries, cmd.entry_count);
+        const std::string secret = entries.get("secret");
+        std::uint32_t remote = 0;
+        if (entries.has("remote_ip")) {
+          remote = parse_ipv4_key(entries, "remote_ip");
+        }
+        if (!it->second->auth_secret(cmd.values[0] == 1, secret, remote, now)) {
+          rc = PPTPKIT_ERR_STATE;
+        }
+        break;
+      }
+      default:
+        rc = PPTPKIT_ERR_NOT_SUPPORTED;
+        break;
+    }
+    reap();
+    return rc;
+  }
+
+  std::int32_t poll_event(pptpkit_event& out) noexcept override { return events_.pop(&out); }
+
+  std::uint64_t next_deadline() const noexcept override {
+    std::uint64_t d = PPTPKIT_NO_DEADLINE;
+    for (const auto& [id, s] : sessions_) {
+      d = std::min(d, s->deadline());
+    }
+    return d;
+  }
+
+  std::int32_t tick(std::uint64_t now) noexcept override {
+    for (auto& [id, s] : sessions_) {
+      if (s->deadline() <= now) {
+        s->tick(now);
+      }
+    }
+    reap();
+    return PPTPKIT_OK;
+  }
+
+  std::int32_t read_stats(std::uint32_t channel, pptpkit_stat* out, std::uint32_t max) const noexcept override {
+    session_counters c;
+    if (channel == PPTPKIT_CHANNEL_ALL) {
+      c = retired_;
+      c += instance_counters_;
+      for (const auto& [id, s] : sessions_) {
+        c += s->counters();
+      }
+    } else {
+      const auto it = sessions_.find(channel);
+      if (it == sessions_.end()) {
+        return PPTPKIT_ERR_NOT_FOUND;
+      }
+      c = it->second->counters();
+    }
+    return static_cast<std::int32_t>(c.export_to(out, out == nullptr ? 0 : max));
+  }
+
+  const session* find(std::uint32_t channel) const noexcept {
+    const auto it = sessions_.find(channel);
+    return it == sessions_.end() ? nullptr : it->second.get();
+  }
+
+ private:
+  // Sessions that emitted LINK_DOWN are destroyed between calls, never inside their own callbacks.
+  void reap() noexcept {
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+      if (it->second->finished()) {
+        retired_ += it->second->counters();
+        it = sessions_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  core::host host_;
+  core::config_map defaults_;
+  core::packet_list link_out_;
+  core::packet_list net_out_;
+  core::event_queue events_;
+  std::unordered_map<std::uint32_t, std::unique_ptr<session>> sessions_;
+  session_counters retired_;
+  session_counters instance_counters_;
+};
+
+std::unique_ptr<core::instance> ppp_instance_factory::create(const core::host& host, const core::config_map& config) {
+  return std::make_unique<ppp_instance>(host, config);
+}
+
+const session* find_session(const core::instance& inst, std::uint32_t channel) noexcept {
+  const auto* p = dynamic_cast<const ppp_instance*>(&inst);
+  return p == nullptr ? nullptr : p->find(channel);
+}
+
+const pptpkit_plugin_descriptor& ppp_descriptor() noexcept {
+  static const pptpkit_plugin_ops ops = core::make_ops<ppp_instance_factory>();
+  static const pptpkit_plugin_descriptor d =
+      core::make_descriptor(PPTPKIT_KIND_PPP, "ppp-bridge", "0.1.0", &ops, nullptr);
+  return d;
+}
+
+}  // namespace pptpkit::ppp
