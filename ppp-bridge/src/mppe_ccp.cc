@@ -1,0 +1,1 @@
+#include "pptpkit/ppp/mppe_ccp.hpp"
