@@ -297,7 +297,7 @@ mppe_rx mppe_decryptor::stateless(pptpkit_packet& p, std::uint32_t count) noexce
   if (seen) {
     return drop(counters_.drop_duplicate, "coherency count already delivered");
   }
-  if (back < reorder_window) {
+  if (back < mppe_ccount_space / 2) {
     return drop(counters_.drop_stale, "late frame whose key is gone");
   }
   return drop(counters_.drop_undecryptable, "no key in reach gives a well-formed datagram");
