@@ -262,7 +262,8 @@ mppe_rx mppe_decryptor::stateless(pptpkit_packet& p, std::uint32_t count) noexce
     probe_index_ = index_ + ahead;
     probing_ = true;
   }
-  std::uint32_t budget = limits_.search_budget;
+  // The budget counts the wraps searched; the first step only aligns the probe to this frame's count.
+  std::uint32_t budget = limits_.search_budget + mppe_ccount_mask;
   const std::int64_t horizon = index_ + std::int64_t{limits_.search_wraps} * mppe_ccount_space;
   for (;;) {
     std::uint32_t step = ccount_distance(static_cast<std::uint32_t>(probe_index_) & mppe_ccount_mask, count);

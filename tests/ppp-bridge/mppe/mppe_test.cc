@@ -55,17 +55,15 @@ TEST_P(round_trip, every_frame_decrypts_to_what_was_sent) {
   EXPECT_EQ(rx.counters().rx_delivered, 1200u);
 }
 
-INSTANTIATE_TEST_SUITE_P(mppe, round_trip,
-                         ::testing::Values(link_case{mppe_strength::bits_40, true},
-                                           link_case{mppe_strength::bits_56, true},
-                                           link_case{mppe_strength::bits_128, true},
-                                           link_case{mppe_strength::bits_40, false},
-                                           link_case{mppe_strength::bits_56, false},
-                                           link_case{mppe_strength::bits_128, false}),
-                         [](const auto& param_info) {
-                           return std::to_string(static_cast<int>(param_info.param.strength)) +
-                                  (param_info.param.stateless ? "_stateless" : "_stateful");
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    mppe, round_trip,
+    ::testing::Values(link_case{mppe_strength::bits_40, true}, link_case{mppe_strength::bits_56, true},
+                      link_case{mppe_strength::bits_128, true}, link_case{mppe_strength::bits_40, false},
+                      link_case{mppe_strength::bits_56, false}, link_case{mppe_strength::bits_128, false}),
+    [](const auto& param_info) {
+      return std::to_string(static_cast<int>(param_info.param.strength)) +
+             (param_info.param.stateless ? "_stateless" : "_stateful");
+    });
 
 // RFC 3078 §3, §7.1 by hand: the first stateless frame is count 0 with A and D, and protocol + payload
 // are RC4 under the key after one change of the initial session key.

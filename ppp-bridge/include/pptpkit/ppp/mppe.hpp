@@ -93,7 +93,9 @@ struct mppe_params {
 };
 
 struct mppe_limits {
-  // Stateless: key changes one frame may spend searching past a gap of 4096 or more.
+  // Stateless: key changes one frame may spend searching past a gap of 4096 or more (two wraps: a burst
+  // of up to 3·4096 resynchronises on its first frame, longer ones gain two wraps a frame), on top of
+  // aligning the search to the frame's count. Bounds what a forged frame costs.
   std::uint32_t search_budget = 2 * mppe_ccount_space;
   // Stateless: how many 4096-frame wraps ahead of the last good frame the search looks before it starts
   // again from there (bounds the damage forged frames can do to it).
