@@ -60,8 +60,8 @@ TEST(mppe_resync, stateless_100k_frames_with_bursts_past_the_12_bit_count) {
     // Bursts: start frame -> frames lost. The fixed ones cover exactly 4096, more than one wrap, two
     // wraps and a burst across the 12-bit wrap (4090 -> past 4096·k); random ones fill in.
     std::map<std::uint32_t, std::uint32_t> bursts = {
-        {5000, 1000}, {9000, 4096}, {16000, 4100}, {24000, 8192},  {36000, 3000},
-        {44000, 9000}, {57340, 20}, {61400, 6000}, {70000, 4095}, {76000, 12289},
+        {5000, 1000},  {9000, 4096}, {16000, 4100}, {24000, 8192}, {36000, 3000},
+        {44000, 9000}, {57340, 20},  {61400, 6000}, {70000, 4095}, {76000, 12289},
     };
     for (int i = 0; i < 6; ++i) {
       bursts.emplace(90000 + i * 1500 + rng() % 500, 500 + rng() % 5000);
@@ -126,7 +126,7 @@ TEST(mppe_resync, stateless_100k_frames_with_bursts_past_the_12_bit_count) {
     EXPECT_EQ(delivered + lost + after_burst_misses, total) << "lost " << lost;
     EXPECT_GE(rx.counters().rx_wrap_resyncs, 6u);
     EXPECT_GT(rx.counters().rx_late_delivered, 500u);  // the reordering did happen
-    EXPECT_EQ(rx.counters().reset_requests, 0u);  // never through CCP
+    EXPECT_EQ(rx.counters().reset_requests, 0u);       // never through CCP
   }
 }
 
@@ -211,8 +211,8 @@ TEST(mppe_resync, stateful_ten_percent_loss_resyncs_through_reset_request) {
     mppe_encryptor tx(start_key(), params);
     mppe_decryptor rx(start_key(), params, nullptr, limits);
     constexpr std::uint32_t total = 20000;
-    constexpr std::uint64_t frame_gap_ns = 1'000'000;  // 1000 frames/s
-    constexpr std::uint32_t control_delay = 3;           // frames' time for a CCP message to cross
+    constexpr std::uint64_t frame_gap_ns = 1'000'000;       // 1000 frames/s
+    constexpr std::uint32_t control_delay = 3;              // frames' time for a CCP message to cross
     std::deque<std::pair<std::uint32_t, int>> to_sender;    // (arrival frame, reset id)
     std::deque<std::pair<std::uint32_t, int>> to_receiver;  // (arrival frame, ack id)
     std::uint32_t delivered = 0, lost = 0, longest_outage = 0, outage = 0;
