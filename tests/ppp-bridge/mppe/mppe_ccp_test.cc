@@ -1,11 +1,12 @@
 // CCP option 18 codec, the pppd-like policy, negotiations between two policies, and the Reset hooks.
+#include "pptpkit/ppp/mppe_ccp.hpp"
+
 #include <gtest/gtest.h>
 
 #include <array>
 #include <vector>
 
 #include "mppe_test_util.hpp"
-#include "pptpkit/ppp/mppe_ccp.hpp"
 
 namespace {
 
@@ -67,7 +68,8 @@ TEST(mppe_policy, pppd_words) {
 }
 
 TEST(mppe_policy, session_config_keys) {
-  const std::array<pptpkit_config_entry, 3> e = {{{"mppe", "required"}, {"mppe_bits", "128,56"}, {"mppe_stateful", "1"}}};
+  const std::array<pptpkit_config_entry, 3> e = {
+      {{"mppe", "required"}, {"mppe_bits", "128,56"}, {"mppe_stateful", "1"}}};
   const mppe_policy p = mppe_policy::from_config(core::config_map(e.data(), 3));
   EXPECT_EQ(p.requirement, mppe_requirement::required);
   EXPECT_EQ(p.strength_bits(), mppe_opt_s | mppe_opt_m);
@@ -110,8 +112,7 @@ TEST(mppe_negotiation, judging_the_peers_request) {
   EXPECT_EQ(j.bits, mppe_opt_h | mppe_opt_l);
   // MPPC alone, no key length in common, or MPPE refused: Reject.
   EXPECT_EQ(mppe_judge_peer_request(d, mppe_opt_c).verdict, ccp_verdict::reject);
-  EXPECT_EQ(mppe_judge_peer_request(pppd({"require-mppe-128"}), mppe_opt_h | mppe_opt_l).verdict,
-            ccp_verdict::reject);
+  EXPECT_EQ(mppe_judge_peer_request(pppd({"require-mppe-128"}), mppe_opt_h | mppe_opt_l).verdict, ccp_verdict::reject);
   EXPECT_EQ(mppe_judge_peer_request(d, mppe_opt_h | mppe_opt_m).verdict, ccp_verdict::reject);  // 56 not allowed
   EXPECT_EQ(mppe_judge_peer_request(pppd({"refuse-mppe"}), mppe_opt_h | mppe_opt_s).verdict, ccp_verdict::reject);
 }
