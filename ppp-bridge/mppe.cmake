@@ -1,7 +1,9 @@
 # MPPE (RFC 3078, RFC 3079) and the CCP MPPE option: a static library the PPP plugin's CCP links.
 # Included from ppp-bridge/CMakeLists.txt; paths are relative to this file.
-find_package(PkgConfig REQUIRED)
-pkg_check_modules(NETTLE REQUIRED IMPORTED_TARGET nettle)
+if(NOT TARGET PkgConfig::NETTLE)  # the plugin's MS-CHAPv2 may have looked Nettle up already
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(NETTLE REQUIRED IMPORTED_TARGET nettle)
+endif()
 
 add_library(pptpkit_mppe STATIC
   ${CMAKE_CURRENT_LIST_DIR}/src/mppe_keys.cc
