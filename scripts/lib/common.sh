@@ -6,7 +6,7 @@ PPTPKIT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # Debian packages the build and the tests need. Components append theirs here.
 PPTPKIT_PACKAGES=(
   cmake ninja-build g++ clang-14 libclang-rt-14-dev libfuzzer-14-dev clang-format-14 binutils python3
-  libgtest-dev libgmock-dev libbenchmark-dev libboost-dev nettle-dev abigail-tools
+  libgtest-dev libgmock-dev libbenchmark-dev libboost-dev nettle-dev pkg-config abigail-tools
 )
 
 # ensure_packages PKG...: installs the ones not installed yet (apt-get update once, then install).
