@@ -74,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::uint8_t arg = data[i++];
     now += 1'000'000;
     switch (op % 6) {
-      case 0:    // a raw frame from the input: arg bytes
+      case 0:  // a raw frame from the input: arg bytes
       default: {
         const std::size_t n = std::min<std::size_t>(arg, size - i);
         b.load(data + i, n);
