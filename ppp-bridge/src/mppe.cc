@@ -180,10 +180,10 @@ mppe_rx mppe_decryptor::try_key(pptpkit_packet& p, const mppe_key_schedule& keys
   return deliver(p, rc4);
 }
 
-void mppe_decryptor::keep(std::int64_t index, const mppe_key_schedule& keys, bool delivered) noexcept {
+void mppe_decryptor::keep(std::int64_t index, const mppe_key& key, bool delivered) noexcept {
   kept_key& k = kept_[static_cast<std::uint64_t>(index) % reorder_window];
   k.index = index;
-  std::copy(keys.session_key().begin(), keys.session_key().end(), k.key.begin());
+  k.key = key;
   k.delivered = delivered;
 }
 
@@ -191,7 +191,9 @@ void mppe_decryptor::commit(std::int64_t index, const mppe_key_schedule& keys) n
   index_ = index;
   keys_ = keys;
   probing_ = false;
-  keep(index, keys, true);
+  mppe_key session{};
+  std::copy(keys.session_key().begin(), keys.session_key().end(), session.begin());
+  keep(index, session, true);
 }
 
 // RFC 3078 §8.1: every frame has its own key, the count says which — modulo 4096.
@@ -226,7 +228,7 @@ mppe_rx mppe_decryptor::stateless(pptpkit_packet& p, std::uint32_t count) noexce
   }
   mppe_key_schedule next = keys_;
   std::array<std::int64_t, reorder_window> walked_index;
-  std::array<mppe_key, reorder_window> walked_key;
+  std::array<mppe_key, reorder_window> walked_key{};
   for (std::uint32_t i = 1; i <= ahead; ++i) {
     next.change();
     if (ahead - i < reorder_window) {
@@ -240,9 +242,7 @@ mppe_rx mppe_decryptor::stateless(pptpkit_packet& p, std::uint32_t count) noexce
     const std::int64_t from = index_;
     // Keep the keys of the frames skipped just before this one, for their late arrival.
     for (std::uint32_t slot = 1; slot < reorder_window && slot < ahead; ++slot) {
-      mppe_key_schedule k = next;
-      k.set_session_key(walked_key[slot]);
-      keep(walked_index[slot], k, false);
+      keep(walked_index[slot], walked_key[slot], false);
     }
     commit(index_ + ahead, next);
     if (ahead > 1) {

@@ -107,6 +107,75 @@ TEST(mppe_wire, compressed_inner_protocol_field) {
   EXPECT_EQ(f.bytes(), plain);
 }
 
+// The check that stands between a wrong key and the network.
+TEST(mppe_plaintext, only_well_formed_ip_passes) {
+  auto check = [](std::vector<std::uint8_t> frame_bytes) {
+    return mppe_check_plaintext(frame_bytes, static_cast<std::uint32_t>(frame_bytes.size()));
+  };
+  auto with_protocol = [](std::vector<std::uint8_t> proto, const std::vector<std::uint8_t>& ip) {
+    proto.insert(proto.end(), ip.begin(), ip.end());
+    return proto;
+  };
+  const auto v4 = ipv4_datagram(3, 80);
+  const auto v6 = ipv6_datagram(3, 80);
+  mppe_plaintext_check c = check(with_protocol({0x00, 0x21}, v4));
+  EXPECT_TRUE(c.plausible);
+  EXPECT_EQ(c.protocol, ppp_protocol_ipv4);
+  EXPECT_EQ(c.protocol_size, 2u);
+  c = check(with_protocol({0x21}, v4));  // PFC
+  EXPECT_TRUE(c.plausible);
+  EXPECT_EQ(c.protocol_size, 1u);
+  EXPECT_TRUE(check(with_protocol({0x00, 0x57}, v6)).plausible);
+  EXPECT_TRUE(check(with_protocol({0x57}, v6)).plausible);
+
+  auto broken = v4;
+  broken[10] ^= 1;  // header checksum
+  EXPECT_FALSE(check(with_protocol({0x00, 0x21}, broken)).plausible);
+  broken = v4;
+  broken[3] += 1;  // total length
+  EXPECT_FALSE(check(with_protocol({0x00, 0x21}, broken)).plausible);
+  broken = v4;
+  broken[0] = 0x44;  // IHL 4
+  EXPECT_FALSE(check(with_protocol({0x00, 0x21}, broken)).plausible);
+  EXPECT_FALSE(check(with_protocol({0x00, 0x57}, v4)).plausible);  // protocol and version disagree
+  EXPECT_FALSE(check(with_protocol({0x00, 0x21}, v6)).plausible);
+  broken = v6;
+  broken[5] += 1;  // payload length
+  EXPECT_FALSE(check(with_protocol({0x00, 0x57}, broken)).plausible);
+  EXPECT_FALSE(check(with_protocol({0x00, 0x2b}, v4)).plausible);  // IPX: not carried here
+  EXPECT_FALSE(check(with_protocol({0x00, 0x21}, std::vector<std::uint8_t>(v4.begin(), v4.begin() + 19))).plausible);
+  EXPECT_FALSE(check({}).plausible);
+  EXPECT_FALSE(check({0x00}).plausible);
+  // A prefix longer than the frame is a caller error the check refuses rather than reads past.
+  EXPECT_FALSE(mppe_check_plaintext(with_protocol({0x00, 0x21}, v4), 10).plausible);
+}
+
+// Stateful, while a reset is outstanding: nothing is buffered or delivered, and the Reset-Requests are
+// paced by the interval however many frames arrive.
+TEST(mppe_rx, stateful_discard_keeps_flow_bounded) {
+  const mppe_params params{mppe_strength::bits_128, false};
+  mppe_limits limits;
+  limits.reset_interval_ns = 100;
+  mppe_encryptor tx(test_start_key(12), params);
+  mppe_decryptor rx(test_start_key(12), params, nullptr, limits);
+  frame lost(ipv4_datagram(0, 64));
+  ASSERT_EQ(tx.encrypt(lost.p, ppp_protocol_ipv4), PPTPKIT_OK);
+  int requests = 0;
+  for (std::uint32_t n = 1; n <= 1000; ++n) {  // the peer never hears us: no flushed frame comes
+    frame f(ipv4_datagram(n, 64));
+    ASSERT_EQ(tx.encrypt(f.p, ppp_protocol_ipv4), PPTPKIT_OK);
+    if ((core::data(f.p)[0] & mppe_bit_flushed) != 0) {
+      continue;  // a flag frame would resynchronise; this test is about the wait
+    }
+    EXPECT_EQ(rx.decrypt(f.p, n).verdict, mppe_verdict::drop);
+    requests += rx.poll_reset_request(n).has_value();
+  }
+  EXPECT_TRUE(rx.discarding());
+  EXPECT_EQ(requests, 10);  // at 1, then every 100 ns of the 1000
+  EXPECT_GE(rx.counters().drop_discarding, 990u);
+  EXPECT_EQ(rx.counters().rx_delivered, 0u);
+}
+
 TEST(mppe_wire, short_headroom_fails_cleanly) {
   mppe_encryptor tx(test_start_key(4), {});
   const auto plain = ipv4_datagram(1, 40);

@@ -187,7 +187,7 @@ class mppe_decryptor {
   mppe_rx try_key(pptpkit_packet& p, const mppe_key_schedule& keys) noexcept;
   mppe_rx deliver(pptpkit_packet& p, arcfour_ctx& rc4) noexcept;
   void commit(std::int64_t index, const mppe_key_schedule& keys) noexcept;
-  void keep(std::int64_t index, const mppe_key_schedule& keys, bool delivered) noexcept;
+  void keep(std::int64_t index, const mppe_key& key, bool delivered) noexcept;
   void enter_discard(const char* why) noexcept;
   mppe_rx drop(std::uint64_t& counter, const char* what) noexcept;
 
