@@ -322,12 +322,10 @@ mppe_rx mppe_decryptor::stateful(pptpkit_packet& p, std::uint32_t count, bool fl
     return stateful_resync(p, count);
   }
   const std::uint32_t ahead = ccount_distance(ccount_, count);
+  if (ahead == 1 && flushed) {
+    return stateful_resync(p, count);  // a flag frame or the answer to a reset: the key changes here
+  }
   if (ahead == 1) {
-    if (flushed) {
-      keys_.change();
-      keys_.key_rc4(rc4_);
-      ++counters_.rx_rekeys;
-    }
     ccount_ = count;
     stale_run_ = 0;
     std::uint8_t* body = core::data(p) + mppe_header_size;
@@ -361,41 +359,58 @@ mppe_rx mppe_decryptor::stateful_resync(pptpkit_packet& p, std::uint32_t count) 
   if (gap == 0) {
     gap = mppe_ccount_space;
   }
-  // The sender changed keys on every flag frame we missed, then once for this flushed frame, and once
-  // more for every flushed frame (a Reset-Request answered) that was lost on the way.
-  mppe_key_schedule next = keys_;
+  const bool was_lost = discarding_ || gap > 1;
+  // The sender changed keys on every flag frame we missed, then once for this flushed frame (the
+  // kernel's reading of RFC 3078 §7.2/§8.2, tried first), and once more for every flushed frame (a
+  // Reset-Request answered) lost on the way. A peer that only restarts RC4 on a flushed frame, without a
+  // key change, is tried second.
+  mppe_key_schedule base = keys_;
   const std::uint32_t missed = flags_between(ccount_, gap);
   for (std::uint32_t i = 0; i < missed; ++i) {
-    next.change();
+    base.change();
   }
   counters_.rx_rekeys += missed;
-  for (std::uint32_t extra = 0; extra <= limits_.stateful_extra_changes; ++extra) {
+  const std::uint8_t* body = core::data(p) + mppe_header_size;
+  const std::uint32_t n = p.length - mppe_header_size;
+  const std::uint32_t k = std::min(n, mppe_check_prefix);
+  auto attempt = [&](const mppe_key_schedule& keys, arcfour_ctx& rc4) {
+    keys.key_rc4(rc4);
+    arcfour_ctx probe = rc4;
+    std::array<std::uint8_t, mppe_check_prefix> prefix;
+    arcfour_crypt(&probe, k, prefix.data(), body);
+    return mppe_check_plaintext({prefix.data(), k}, n).plausible;
+  };
+  mppe_key_schedule next = base;
+  next.change();
+  ++counters_.rx_rekeys;
+  arcfour_ctx rc4;
+  bool found = attempt(next, rc4);
+  if (!found && attempt(base, rc4)) {
+    next = base;
+    found = true;
+  }
+  for (std::uint32_t extra = 0; !found && extra < limits_.stateful_extra_changes; ++extra) {
     next.change();
     ++counters_.rx_rekeys;
-    arcfour_ctx rc4;
-    next.key_rc4(rc4);
-    arcfour_ctx probe = rc4;
-    const std::uint8_t* body = core::data(p) + mppe_header_size;
-    const std::uint32_t n = p.length - mppe_header_size;
-    std::array<std::uint8_t, mppe_check_prefix> prefix;
-    const std::uint32_t k = std::min(n, mppe_check_prefix);
-    arcfour_crypt(&probe, k, prefix.data(), body);
-    if (mppe_check_plaintext({prefix.data(), k}, n).plausible) {
-      keys_ = next;
-      rc4_ = rc4;
-      ccount_ = count;
-      discarding_ = false;
-      reset_sent_ = false;
-      stale_run_ = 0;
-      ++counters_.rx_resyncs;
-      if (log_ != nullptr) {
-        log_->log(PPTPKIT_LOG_INFO, component, "stateful MPPE resynchronised at count %u", count);
-      }
-      return deliver(p, rc4_);
+    found = attempt(next, rc4);
+  }
+  if (!found) {
+    enter_discard("flushed frame did not decrypt");
+    return drop(counters_.drop_undecryptable, "flushed frame that no key in reach decrypts");
+  }
+  keys_ = next;
+  rc4_ = rc4;
+  ccount_ = count;
+  discarding_ = false;
+  reset_sent_ = false;
+  stale_run_ = 0;
+  if (was_lost) {
+    ++counters_.rx_resyncs;
+    if (log_ != nullptr) {
+      log_->log(PPTPKIT_LOG_INFO, component, "stateful MPPE resynchronised at count %u", count);
     }
   }
-  enter_discard("flushed frame did not decrypt");
-  return drop(counters_.drop_undecryptable, "flushed frame that no key in reach decrypts");
+  return deliver(p, rc4_);
 }
 
 std::optional<std::uint8_t> mppe_decryptor::poll_reset_request(std::uint64_t now_ns) noexcept {

@@ -408,6 +408,28 @@ TEST(mppe_rx, stateful_resync_after_lost_flushed_frames) {
   ASSERT_EQ(rx.decrypt(g.p, 0).verdict, mppe_verdict::deliver);
 }
 
+// RFC 3078 §3.1 read literally: a peer that sets A on its first stateful frame to say "tables
+// initialised", without changing the key (ppp_mppe does not set it). Both readings are understood.
+TEST(mppe_rx, stateful_peer_flushing_without_a_key_change) {
+  const mppe_key start = test_start_key(13);
+  mppe_key_schedule keys(start, mppe_strength::bits_128);
+  arcfour_ctx rc4;
+  keys.key_rc4(rc4);
+  mppe_decryptor rx(start, {mppe_strength::bits_128, false});
+  for (std::uint32_t n = 0; n < 5; ++n) {
+    const auto plain = ipv4_datagram(n, 90);
+    std::vector<std::uint8_t> inner = {0x00, 0x21};
+    inner.insert(inner.end(), plain.begin(), plain.end());
+    std::vector<std::uint8_t> wire = {static_cast<std::uint8_t>(n == 0 ? 0x90 : 0x10), static_cast<std::uint8_t>(n)};
+    wire.resize(2 + inner.size());
+    arcfour_crypt(&rc4, inner.size(), wire.data() + 2, inner.data());
+    frame f(wire);
+    ASSERT_EQ(rx.decrypt(f.p, 0).verdict, mppe_verdict::deliver) << n;
+    EXPECT_EQ(f.bytes(), plain);
+  }
+  EXPECT_EQ(rx.counters().rx_resyncs, 0u);
+}
+
 // The data path allocates nothing: pool packets, encrypt, decrypt (with losses, so that the
 // resynchronisation paths run too), in both modes.
 TEST(mppe_data_path, no_heap_allocation) {
