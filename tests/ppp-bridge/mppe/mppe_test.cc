@@ -86,6 +86,47 @@ TEST(mppe_wire, first_stateless_frame_matches_the_rfc_steps) {
   EXPECT_EQ(f.bytes(), expect);
 }
 
+// The sender against RFC 3078 §7 written out as a model, frame by frame for 1000 frames with CCP resets
+// sprinkled in: counts from 0, A exactly on the frames that change the key (every one when stateless;
+// flag frames and the first frame after a reset when stateful), one RC4 stream between them.
+TEST(mppe_wire, sender_matches_the_rfc_model_with_resets) {
+  for (bool stateless : {true, false}) {
+    SCOPED_TRACE(stateless ? "stateless" : "stateful");
+    const mppe_key start = test_start_key(14);
+    mppe_encryptor tx(start, {mppe_strength::bits_56, stateless});
+    mppe_key_schedule keys(start, mppe_strength::bits_56);
+    arcfour_ctx rc4;
+    keys.key_rc4(rc4);
+    bool reset_pending = false;
+    for (std::uint32_t n = 0; n < 1000; ++n) {
+      if (n % 77 == 3) {
+        tx.on_reset_request();
+        if (n % 2 == 1) {
+          tx.on_reset_request();  // a repeated request before the next frame: still one key change
+        }
+        reset_pending = true;
+      }
+      const auto plain = ipv4_datagram(n, 30 + n % 200);
+      frame f(plain);
+      ASSERT_EQ(tx.encrypt(f.p, ppp_protocol_ipv4), PPTPKIT_OK);
+      const std::uint32_t count = n & 0xfff;
+      const bool change = stateless || (count & 0xff) == 0xff || reset_pending;
+      if (change) {
+        keys.change();
+        keys.key_rc4(rc4);
+        reset_pending = false;
+      }
+      std::vector<std::uint8_t> inner = {0x00, 0x21};
+      inner.insert(inner.end(), plain.begin(), plain.end());
+      std::vector<std::uint8_t> expect = {static_cast<std::uint8_t>((change ? 0x80 : 0) | 0x10 | (count >> 8)),
+                                          static_cast<std::uint8_t>(count)};
+      expect.resize(2 + inner.size());
+      arcfour_crypt(&rc4, inner.size(), expect.data() + 2, inner.data());
+      ASSERT_EQ(f.bytes(), expect) << "frame " << n;
+    }
+  }
+}
+
 // A peer that compresses the inner protocol field (RFC 1661 §6.5) is understood.
 TEST(mppe_wire, compressed_inner_protocol_field) {
   const mppe_key start = test_start_key(3);

@@ -125,7 +125,8 @@ class mppe_encryptor {
 
   // Pushes `protocol` and the MPPE header in front of the packet's data (an inner payload) and encrypts
   // protocol + payload in place. PPTPKIT_OK, or PPTPKIT_ERR_NO_SPACE (nothing changed) when the headroom
-  // is short. protocol must be a network-layer protocol (0x0021..0x00FA, RFC 3078 §1 via ppp_mppe).
+  // is short. protocol must be a data protocol (0x0021..0x00FA, odd): control protocols are never
+  // encrypted (RFC 3078 §1: MPPE protects the datagrams, not LCP/NCP/CCP).
   std::int32_t encrypt(pptpkit_packet& p, std::uint16_t protocol) noexcept;
 
   // A CCP Reset-Request arrived (RFC 1962 §5.3, RFC 3078 §8.2): the next frame is rekeyed and flushed.
