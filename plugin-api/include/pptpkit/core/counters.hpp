@@ -20,23 +20,24 @@
 #define PPTPKIT_COUNTER_VALUE_(name, meaning) name,
 #define PPTPKIT_COUNTER_ADD_(name, meaning) name += other.name;
 
-#define PPTPKIT_DEFINE_COUNTERS(type, LIST)                                        \
-  struct type {                                                                    \
-    LIST(PPTPKIT_COUNTER_FIELD_)                                                   \
-    static constexpr const char* names[] = {LIST(PPTPKIT_COUNTER_NAME_)};          \
-    static constexpr const char* meanings[] = {LIST(PPTPKIT_COUNTER_MEANING_)};    \
-    static constexpr std::uint32_t count = sizeof(names) / sizeof(names[0]);       \
-    /* Copies up to max counters; returns how many exist. */                       \
-    std::uint32_t export_to(pptpkit_stat* out, std::uint32_t max) const noexcept { \
-      const std::uint64_t values[] = {LIST(PPTPKIT_COUNTER_VALUE_)};               \
-      for (std::uint32_t i = 0; i < count && i < max; ++i) {                       \
-        out[i].name = names[i];                                                    \
-        out[i].value = values[i];                                                  \
-      }                                                                            \
-      return count;                                                                \
-    }                                                                              \
-    type& operator+=(const type& other) noexcept {                                 \
-      LIST(PPTPKIT_COUNTER_ADD_)                                                   \
-      return *this;                                                                \
-    }                                                                              \
+#define PPTPKIT_DEFINE_COUNTERS(type, LIST)                                                      \
+  struct type {                                                                                  \
+    LIST(PPTPKIT_COUNTER_FIELD_)                                                                 \
+    static constexpr const char* names[] = {LIST(PPTPKIT_COUNTER_NAME_)};                        \
+    /* maybe_unused: clang's -Wunused-const-variable in anonymous namespaces */                  \
+    [[maybe_unused]] static constexpr const char* meanings[] = {LIST(PPTPKIT_COUNTER_MEANING_)}; \
+    static constexpr std::uint32_t count = sizeof(names) / sizeof(names[0]);                     \
+    /* Copies up to max counters; returns how many exist. */                                     \
+    std::uint32_t export_to(pptpkit_stat* out, std::uint32_t max) const noexcept {               \
+      const std::uint64_t values[] = {LIST(PPTPKIT_COUNTER_VALUE_)};                             \
+      for (std::uint32_t i = 0; i < count && i < max; ++i) {                                     \
+        out[i].name = names[i];                                                                  \
+        out[i].value = values[i];                                                                \
+      }                                                                                          \
+      return count;                                                                              \
+    }                                                                                            \
+    type& operator+=(const type& other) noexcept {                                               \
+      LIST(PPTPKIT_COUNTER_ADD_)                                                                 \
+      return *this;                                                                              \
+    }                                                                                            \
   }
