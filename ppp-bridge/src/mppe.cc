@@ -28,6 +28,11 @@ std::uint32_t flags_between(std::uint32_t from, std::uint32_t gap) noexcept {
   return first < gap ? (gap - 1 - first) / 256 + 1 : 0;
 }
 
+// Logs of events a peer can repeat at will are rate-limited to their 1st, 2nd, 4th, 8th... occurrence.
+bool is_power_of_two(std::uint64_t n) noexcept {
+  return n != 0 && (n & (n - 1)) == 0;
+}
+
 std::uint16_t load16(const std::uint8_t* p) noexcept {
   return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
 }
@@ -126,7 +131,7 @@ mppe_decryptor::mppe_decryptor(const mppe_key& start_key, mppe_params params, co
 
 mppe_rx mppe_decryptor::drop(std::uint64_t& counter, const char* what) noexcept {
   ++counter;
-  if (log_ != nullptr && (counter & (counter - 1)) == 0) {  // 1st, 2nd, 4th, 8th...
+  if (log_ != nullptr && is_power_of_two(counter)) {
     log_->log(PPTPKIT_LOG_DEBUG, component, "dropped frame: %s (%llu so far)", what,
               static_cast<unsigned long long>(counter));
   }
@@ -247,7 +252,7 @@ mppe_rx mppe_decryptor::stateless(pptpkit_packet& p, std::uint32_t count) noexce
     commit(index_ + ahead, next);
     if (ahead > 1) {
       ++counters_.rx_resyncs;
-      if (log_ != nullptr) {
+      if (log_ != nullptr && ahead > reorder_window) {  // bursts, not every scattered loss
         log_->log(PPTPKIT_LOG_INFO, component, "resynchronised after %llu lost frames",
                   static_cast<unsigned long long>(index_ - from - 1));
       }
@@ -305,7 +310,7 @@ mppe_rx mppe_decryptor::stateless(pptpkit_packet& p, std::uint32_t count) noexce
 }
 
 void mppe_decryptor::enter_discard(const char* why) noexcept {
-  if (!discarding_ && log_ != nullptr) {
+  if (!discarding_ && log_ != nullptr && is_power_of_two(counters_.rx_resyncs + 1)) {
     log_->log(PPTPKIT_LOG_INFO, component, "stateful MPPE out of step (%s): discarding until a flushed frame", why);
   }
   discarding_ = true;
@@ -406,8 +411,9 @@ mppe_rx mppe_decryptor::stateful_resync(pptpkit_packet& p, std::uint32_t count) 
   stale_run_ = 0;
   if (was_lost) {
     ++counters_.rx_resyncs;
-    if (log_ != nullptr) {
-      log_->log(PPTPKIT_LOG_INFO, component, "stateful MPPE resynchronised at count %u", count);
+    if (log_ != nullptr && is_power_of_two(counters_.rx_resyncs)) {
+      log_->log(PPTPKIT_LOG_INFO, component, "stateful MPPE resynchronised at count %u (%llu times)", count,
+                static_cast<unsigned long long>(counters_.rx_resyncs));
     }
   }
   return deliver(p, rc4_);

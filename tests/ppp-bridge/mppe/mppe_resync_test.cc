@@ -15,6 +15,7 @@
 #include <map>
 
 #include "mppe_test_util.hpp"
+#include "pptpkit/testing/test_host.hpp"
 
 namespace {
 
@@ -211,8 +212,10 @@ TEST(mppe_resync, stateful_ten_percent_loss_resyncs_through_reset_request) {
     const mppe_params params{strength, false};
     mppe_limits limits;
     limits.reset_interval_ns = 20'000'000;  // 20 ms
+    pptpkit::testing::test_host host;
+    const core::host log(host.services());
     mppe_encryptor tx(start_key(), params);
-    mppe_decryptor rx(start_key(), params, nullptr, limits);
+    mppe_decryptor rx(start_key(), params, &log, limits);
     constexpr std::uint32_t total = 20000;
     constexpr std::uint64_t frame_gap_ns = 1'000'000;       // 1000 frames/s
     constexpr std::uint32_t control_delay = 3;              // frames' time for a CCP message to cross
@@ -257,6 +260,9 @@ TEST(mppe_resync, stateful_ten_percent_loss_resyncs_through_reset_request) {
     EXPECT_GT(delivered, total / 2) << "lost " << lost;
     // A lost request is repeated after 20 ms (20 frames): no outage lasts much longer than that.
     EXPECT_LT(longest_outage, 80u);
+    // Thousands of losses and resyncs, a few dozen log lines (rate-limited per reason).
+    EXPECT_TRUE(host.logged("resynchronised"));
+    EXPECT_LT(host.logs().size(), 80u);
   }
 }
 
