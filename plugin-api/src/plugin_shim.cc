@@ -187,7 +187,9 @@ void event_queue::push(std::uint32_t type, std::uint32_t channel, std::initializ
     e.values[i++] = v;
   }
   const std::size_t n = std::min(text.size(), sizeof(e.text) - 1);
-  std::memcpy(e.text, text.data(), n);
+  if (n != 0) {  // an empty string_view may have a null data(): memcpy's source must not be null
+    std::memcpy(e.text, text.data(), n);
+  }
   e.text[n] = '\0';
   events_.push_back(e);
 }
