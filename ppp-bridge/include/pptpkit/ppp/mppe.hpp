@@ -26,9 +26,10 @@
 //     key kept for them; duplicates and older ones are dropped without touching the state;
 //   - stateful: a gap or a doubtful plaintext stops delivery; poll_reset_request() then yields a CCP
 //     Reset-Request (again every reset_interval while the doubt lasts) and nothing is buffered. On the
-//     next flushed packet the decryptor replays the flag-packet key changes it missed plus one, and a
-//     few more for flushed packets lost in between (each a peer rekey), and resumes with the first key
-//     whose plaintext is well-formed. Stale (reordered) packets are dropped and never move the state.
+//     next flushed frame the decryptor replays the flag-frame key changes it missed plus one (ppp_mppe's
+//     reading), else none (a peer that only restarts RC4), else a few more for flushed frames lost in
+//     between (each a peer rekey), and resumes with the first key whose plaintext is well-formed.
+//     Stale (reordered) frames are dropped and never move the state.
 //
 // Data path: no allocation, no exception, no copy of payload. Drops are counted (mppe_counters) and
 // logged on the 1st, 2nd, 4th, 8th... occurrence of each reason.
