@@ -13,7 +13,9 @@ using namespace pptpkit::ppp::testing;
 TEST(data_path, ip_to_ppp_to_ip_allocates_nothing_and_copies_nothing) {
   link_pair l;
   l.a.secrets["alice"] = {"s3cret", ""};
-  ASSERT_EQ(l.a.open(server_params("mschapv2")), PPTPKIT_OK);
+  auto sp = server_params("mschapv2");
+  sp.push_back({"mppe", "refused"});  // plain PPP; the MPPE data path is in ccp_test.cc
+  ASSERT_EQ(l.a.open(sp), PPTPKIT_OK);
   ASSERT_EQ(l.b.open(client_params("mschapv2")), PPTPKIT_OK);
   ASSERT_TRUE(l.run([&] {
     return l.a.find(PPTPKIT_PPP_EVENT_IPV4_UP) && l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP) &&
@@ -74,7 +76,7 @@ TEST(data_path, mtu_inside_a_required_mppe_tunnel_is_the_mru_less_four) {
   ASSERT_EQ(l.b.open(client_params("mschapv2")), PPTPKIT_OK);
   ASSERT_TRUE(l.run([&] { return l.a.find(PPTPKIT_PPP_EVENT_IPV4_UP) && l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP); }));
   EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_IPV4_UP)->values[4], 1396u);  // client's MRU 1400 - MPPE 4
-  EXPECT_EQ(l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP)->values[4], 1400u);  // mppe=optional: the MRU itself
+  EXPECT_EQ(l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP)->values[4], 1396u);  // optional, with MS-CHAPv2 keys: too
 }
 
 }  // namespace

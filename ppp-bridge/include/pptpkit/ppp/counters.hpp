@@ -27,7 +27,18 @@
   X(discard_requests, "LCP Discard-Requests received (RFC 1661 §5.9)")                         \
   X(echo_requests_sent, "LCP Echo-Requests sent (keepalive)")                                  \
   X(echo_replies_received, "LCP Echo-Replies received")                                        \
-  X(loopback_suspected, "magic numbers echoed back to us (RFC 1661 §6.4)")
+  X(loopback_suspected, "magic numbers echoed back to us (RFC 1661 §6.4)")                     \
+  /* CCP and MPPE (ccp.hpp) */                                                                 \
+  X(drop_mppe_not_up, "network packets held back: MPPE required and not up (require-mppe)")    \
+  X(drop_unencrypted, "unencrypted network frames while MPPE is required or up")               \
+  X(drop_mppe_unexpected, "MPPE frames (0x00FD) while MPPE is not up")                         \
+  X(mppe_tx_packets, "network packets encrypted with MPPE")                                    \
+  X(mppe_rx_delivered, "MPPE frames decrypted and delivered")                                  \
+  X(mppe_rx_dropped, "MPPE frames the decryptor dropped (header, stale, wrong key, resync)")   \
+  X(ccp_rejected_options, "CCP options we Configure-Rejected (MPPC, Deflate, ...)")            \
+  X(ccp_reset_requests_sent, "CCP Reset-Requests sent: stateful MPPE lost sync")               \
+  X(ccp_reset_requests_received, "CCP Reset-Requests from the peer")                           \
+  X(ccp_malformed_reset, "CCP Reset-Requests/Acks while MPPE is not up (RFC 1962 §5.3)")
 
 namespace pptpkit::ppp {
 PPTPKIT_DEFINE_COUNTERS(session_counters, PPTPKIT_PPP_COUNTERS);

@@ -19,6 +19,7 @@
 #include "pptpkit/core/batch.hpp"
 #include "pptpkit/core/plugin_shim.hpp"
 #include "pptpkit/ppp/auth.hpp"
+#include "pptpkit/ppp/ccp.hpp"
 #include "pptpkit/ppp/counters.hpp"
 #include "pptpkit/ppp/fsm.hpp"
 #include "pptpkit/ppp/ipcp.hpp"
@@ -39,6 +40,7 @@ struct session_config {
   ipcp_config ipcp;
   bool ipv6 = true;
   std::string mppe = "optional";
+  mppe_policy encryption;  // CCP/MPPE: the keys mppe, mppe_bits, mppe_stateful (mppe_ccp.hpp)
 
   static session_config from(const core::config_map& config);
 };
@@ -87,6 +89,7 @@ class session final : private control_output, private layer_events, private auth
   const fsm& lcp() const noexcept { return lcp_fsm_; }
   const fsm& ipcp() const noexcept { return ipcp_fsm_; }
   const fsm& ipv6cp() const noexcept { return ipv6cp_fsm_; }
+  const ccp_layer& ccp() const noexcept { return ccp_; }
   const lcp_result& lcp_negotiated() const noexcept { return lcp_.result(); }
   session_counters counters() const noexcept;
   // Kept after MS-CHAPv2 succeeded, for MPPE (RFC 3079 §3.4).
@@ -115,6 +118,9 @@ class session final : private control_output, private layer_events, private auth
   void send_protocol_reject(std::uint16_t protocol, std::span<const std::uint8_t> info) noexcept;
   void send_echo_request() noexcept;
   void maybe_enter_network() noexcept;
+  // CCP/MPPE (ccp.hpp): act on what the CCP layer reported after a call into it.
+  void ccp_news() noexcept;
+  bool feed_link_mppe(pptpkit_packet& p) noexcept;
   void terminate(std::uint32_t reason, std::string_view text) noexcept;
   void end(std::uint32_t reason, std::string_view text) noexcept;
   void event(std::uint32_t type, std::initializer_list<std::uint64_t> values, std::string_view text) noexcept;
@@ -132,6 +138,7 @@ class session final : private control_output, private layer_events, private auth
   fsm ipv6cp_fsm_;
   auth_server auth_server_;
   auth_client auth_client_;
+  ccp_layer ccp_;
   bool server_auth_pending_ = false;
   bool client_auth_pending_ = false;
   bool auth_failed_ = false;
