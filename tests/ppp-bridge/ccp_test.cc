@@ -71,7 +71,8 @@ TEST_P(mppe_agreement, our_client_and_server_agree_and_move_traffic_both_ways) {
     l.a.feed_net(to_client);
     for (auto& f : l.b.take_link()) {
       ASSERT_EQ(protocol_of(f), ppp_protocol_compressed);
-      ASSERT_EQ(std::search(f.begin(), f.end(), to_server.end() - 16, to_server.end()), f.end()) << "plaintext on the link";
+      ASSERT_EQ(std::search(f.begin(), f.end(), to_server.end() - 16, to_server.end()), f.end())
+          << "plaintext on the link";
       l.a.feed_link(f);
     }
     for (auto& f : l.a.take_link()) {
@@ -223,8 +224,7 @@ TEST(ccp, authentication_without_keys_and_required_mppe_fails_cleanly) {
     link_pair l;
     l.a.secrets["alice"] = {"s3cret", ""};
     ASSERT_EQ(l.a.open(with(server_params(auth), {{"mppe", "required"}})), PPTPKIT_OK);
-    ASSERT_EQ(l.b.open(with(client_params(auth), {{"mppe", "required"}})),
-              PPTPKIT_OK);
+    ASSERT_EQ(l.b.open(with(client_params(auth), {{"mppe", "required"}})), PPTPKIT_OK);
     ASSERT_TRUE(l.run([&] { return l.a.find(PPTPKIT_PPP_EVENT_LINK_DOWN) && l.b.find(PPTPKIT_PPP_EVENT_LINK_DOWN); }));
     const auto* server_down = l.a.find(PPTPKIT_PPP_EVENT_LINK_DOWN);
     const auto* client_down = l.b.find(PPTPKIT_PPP_EVENT_LINK_DOWN);
@@ -294,8 +294,12 @@ std::vector<control> of_protocol(const std::vector<bytes>& frames, std::uint16_t
 }
 
 bytes mppe_option(std::uint32_t bits) {
-  return {ccp_option_mppe, 6, static_cast<std::uint8_t>(bits >> 24), static_cast<std::uint8_t>(bits >> 16),
-          static_cast<std::uint8_t>(bits >> 8), static_cast<std::uint8_t>(bits)};
+  return {ccp_option_mppe,
+          6,
+          static_cast<std::uint8_t>(bits >> 24),
+          static_cast<std::uint8_t>(bits >> 16),
+          static_cast<std::uint8_t>(bits >> 8),
+          static_cast<std::uint8_t>(bits)};
 }
 
 // Our server brought to the Network phase by a scripted pppd client (LCP, then MS-CHAPv2 as pppd
