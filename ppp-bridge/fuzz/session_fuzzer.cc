@@ -23,13 +23,17 @@ void check(const ppp::session* s) {
   if (s == nullptr) {
     return;  // ended (LINK_DOWN): a valid outcome
   }
-  for (const ppp::fsm* f : {&s->lcp(), &s->ipcp(), &s->ipv6cp()}) {
+  for (const ppp::fsm* f : {&s->lcp(), &s->ipcp(), &s->ipv6cp(), &s->ccp().automaton()}) {
     if (static_cast<unsigned>(f->state()) > static_cast<unsigned>(ppp::fsm_state::opened)) {
       std::abort();
     }
   }
   // Network traffic only in the Network phase with LCP Opened.
   if ((s->ipcp().is_opened() || s->ipv6cp().is_opened()) && !s->lcp().is_opened()) {
+    std::abort();
+  }
+  // MPPE runs only while CCP is Opened (RFC 1962 §2).
+  if (s->ccp().mppe_up() && !s->ccp().automaton().is_opened()) {
     std::abort();
   }
 }
