@@ -11,6 +11,7 @@ namespace {
 
 constexpr const char* component = "ppp";
 constexpr const char* negotiation_failed = "MPPE required but peer negotiation failed";  // pppd's words
+constexpr const char* mppe_disabled = "MPPE disabled: CCP renegotiated without it";      // pppd: "MPPE disabled"
 
 std::uint32_t read_u32(std::span<const std::uint8_t> v) noexcept {
   return (std::uint32_t{v[0]} << 24) | (std::uint32_t{v[1]} << 16) | (std::uint32_t{v[2]} << 8) | v[3];
@@ -46,6 +47,7 @@ void ccp_layer::start(const mschapv2_key_material* keys, std::uint64_t now) noex
     return;
   }
   effective_ = policy_;
+  was_up_ = false;
   keys_.reset();
   if (keys != nullptr) {
     keys_ = *keys;
@@ -214,6 +216,8 @@ void ccp_layer::this_layer_up() noexcept {
   if (!ours_ && !theirs_) {
     if (effective_.requirement == mppe_requirement::required) {
       fail(negotiation_failed);
+    } else if (was_up_) {
+      fail(mppe_disabled);
     } else {
       host_.log(PPTPKIT_LOG_INFO, component, "session %u: CCP opened without MPPE", session_id_);
     }
@@ -233,19 +237,23 @@ void ccp_layer::this_layer_up() noexcept {
   encryptor_.emplace(start.send, *params);
   decryptor_.emplace(start.receive, *params, &host_);
   up_news_ = params;
+  was_up_ = true;
   host_.log(PPTPKIT_LOG_INFO, component, "session %u: MPPE %u-bit %s compression enabled", session_id_,
             key_bits(params->strength), params->stateless ? "stateless" : "stateful");
 }
 
 void ccp_layer::this_layer_down() noexcept {
-  // RFC 1962 §2: leaving Opened (peer renegotiates, or the link goes) stops MPPE; a new negotiation
-  // starts over from the start keys.
+  // RFC 1962 §2: leaving Opened (peer renegotiates, a Protocol-Reject, or the link goes) stops MPPE.
+  // Network packets are held back until it is up again (blocks_network): never in clear once encrypted.
+  // Both ends start the new negotiation's MPPE over from the start keys (ppp_mppe does the same).
   mppe_down();
 }
 
 void ccp_layer::this_layer_finished() noexcept {
   mppe_down();
-  if (!stopping_ && mppe_reject_is_fatal(policy_)) {
+  if (!stopping_ && was_up_) {
+    fail(mppe_disabled);  // the tunnel was encrypted: it does not go on in clear
+  } else if (!stopping_ && mppe_reject_is_fatal(policy_)) {
     fail(negotiation_failed);  // Max-Configure, a Terminate from the peer, or a Protocol-Reject
   }
 }

@@ -464,6 +464,51 @@ TEST(ccp_scripted, windows_like_all_bits_offers_converge_on_128_stateless) {
   EXPECT_EQ(up->values[0], 128u);
   EXPECT_EQ(up->values[1], 1u);
   exchange_traffic(s, {mppe_strength::bits_128, true});
+
+  // A new Configure-Request takes CCP out of Opened (RFC 1661 §4.1 RCR in Opened): nothing passes in
+  // clear meanwhile, and MPPE comes back from the start keys once it reopens.
+  s.feed_ccp(configure_request, 3, mppe_option(mppe_opt_h | mppe_opt_s));
+  out = s.ccp_out();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].code, configure_request);
+  EXPECT_EQ(out[1].code, configure_ack);
+  EXPECT_FALSE(s.srv.find_session()->ccp().mppe_up());
+  s.srv.feed_net(ipv4_datagram(77, 100));
+  s.srv.feed_link({0xff, 0x03, 0x00, 0x21, 0x45});
+  EXPECT_TRUE(s.srv.take_link().empty());
+  EXPECT_TRUE(s.srv.take_net().empty());
+  EXPECT_EQ(s.srv.stat("drop_mppe_not_up"), 1u);
+  EXPECT_EQ(s.srv.stat("drop_unencrypted"), 1u);
+  // Our offer starts over from the policy (+H +S +L): Nak'ed to +H +S again, then acked.
+  EXPECT_EQ(out[0].data, mppe_option(mppe_opt_h | mppe_opt_s | mppe_opt_l));
+  s.feed_ccp(configure_nak, out[0].id, mppe_option(mppe_opt_h | mppe_opt_s));
+  out = s.ccp_out();
+  ASSERT_EQ(out.size(), 1u);
+  s.feed_ccp(configure_ack, out[0].id, out[0].data);
+  EXPECT_TRUE(s.srv.find_session()->ccp().mppe_up());
+  exchange_traffic(s, {mppe_strength::bits_128, true});
+  EXPECT_EQ(s.srv.stat("mppe_rx_dropped"), 0u);
+  EXPECT_EQ(s.srv.stat("drop_mppe_unexpected"), 0u);
+
+  // Renegotiated without MPPE: an encrypted tunnel does not go on in clear (pppd: "MPPE disabled").
+  s.feed_ccp(configure_request, 4, {});
+  out = s.ccp_out();
+  ASSERT_EQ(out.size(), 2u);
+  s.feed_ccp(configure_reject, out[0].id, out[0].data);
+  out = s.ccp_out();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].data.empty());  // we ask for nothing now: CCP would open without MPPE
+  s.feed_ccp(configure_ack, out[0].id, out[0].data);
+  s.srv.drain_events();
+  const auto lcp = of_protocol(s.srv.take_link(), proto_lcp);
+  ASSERT_FALSE(lcp.empty());
+  EXPECT_EQ(lcp[0].code, terminate_request);
+  s.srv.feed_link(control_frame(proto_lcp, terminate_ack, lcp[0].id, {}));
+  s.srv.drain_events();
+  const auto* down = s.srv.find(PPTPKIT_PPP_EVENT_LINK_DOWN);
+  ASSERT_NE(down, nullptr);
+  EXPECT_EQ(down->values[0], PPTPKIT_PPP_REASON_ENCRYPTION);
+  EXPECT_EQ(down->text, "MPPE disabled: CCP renegotiated without it");
 }
 
 TEST(ccp_scripted, a_peer_rejecting_mppe_ends_a_required_session) {

@@ -71,8 +71,9 @@ class ccp_layer final : private fsm_handler {
   std::optional<std::string_view> take_failure() noexcept;
 
   bool mppe_up() const noexcept { return encryptor_.has_value(); }
-  // pppd's require-mppe: no network packet passes while MPPE was required and is not up.
-  bool blocks_network() const noexcept { return mppe_blocks_network(policy_, mppe_up()); }
+  // pppd's require-mppe: no network packet passes while MPPE was required and is not up; nor while CCP
+  // renegotiates a tunnel that was encrypted (never in clear once encrypted).
+  bool blocks_network() const noexcept { return mppe_blocks_network(policy_, mppe_up()) || (was_up_ && !mppe_up()); }
   const mppe_policy& policy() const noexcept { return policy_; }
 
   // Data path, only while mppe_up(). encrypt: see mppe_encryptor::encrypt. decrypt: the packet's data
@@ -115,6 +116,7 @@ class ccp_layer final : private fsm_handler {
   fsm fsm_;
   bool started_ = false;
   bool stopping_ = false;
+  bool was_up_ = false;  // MPPE came up in this Network phase
   std::optional<mschapv2_key_material> keys_;
 
   std::optional<std::uint32_t> ours_;    // option 18 in our Configure-Request (nullopt: not asked)

@@ -1,9 +1,10 @@
 // pptpkit/ppp/session.hpp — one PPP session: the phases of RFC 1661 §3.2 over LCP, the
 // authentication in either direction, IPCP/IPV6CP, and the bridge between PPP frames and IP packets.
 //
-//   link frames ──feed_link──► parse header ─┬─ LCP/PAP/CHAP/EAP/IPCP/IPV6CP ─► fsm / auth
-//                                             └─ 0x0021/0x0057 (NCP Opened) ─pull─► net_out
-//   IP packets ──feed_net──► (NCP Opened) ─push header─► link_out
+//   link frames ──feed_link──► parse header ─┬─ LCP/PAP/CHAP/EAP/IPCP/IPV6CP/CCP ─► fsm / auth
+//                                             ├─ 0x0021/0x0057 (NCP Opened) ─pull─► net_out
+//                                             └─ 0x00FD (MPPE up) ─decrypt in place─► net_out
+//   IP packets ──feed_net──► (NCP Opened) ─[MPPE: encrypt in place]─push header─► link_out
 //
 // Sans-IO: every input carries `now`; frames and IP packets leave through the env's lists, events
 // through its queue, and deadline()/tick() drive the restart, echo and authentication timers. Data
