@@ -194,8 +194,9 @@ void ccp_layer::on_nak_option(std::uint8_t type, std::span<const std::uint8_t> v
   }
   ours_ = mppe_handle_nak(effective_, read_u32(value));
   if (!ours_) {
-    host_.log(PPTPKIT_LOG_NOTICE, component, "session %u: peer's MPPE suggestion is not acceptable (%s)", session_id_,
-              mppe_describe(read_u32(value)).c_str());
+    // Bits in hex (RFC 3078 §2 order): mppe_describe() allocates, and this path must not throw.
+    host_.log(PPTPKIT_LOG_NOTICE, component, "session %u: peer's MPPE suggestion 0x%08x is not acceptable", session_id_,
+              read_u32(value));
     if (mppe_reject_is_fatal(effective_)) {
       fail(negotiation_failed);
     }
@@ -226,8 +227,8 @@ void ccp_layer::this_layer_up() noexcept {
   const std::optional<mppe_params> params = ours_ && theirs_ ? mppe_agreed(*ours_, *theirs_) : std::nullopt;
   if (!params || !keys_) {
     // One direction encrypted and the other not cannot carry traffic either way: end it like pppd.
-    host_.log(PPTPKIT_LOG_NOTICE, component, "session %u: MPPE directions disagree (ours %s, theirs %s)", session_id_,
-              ours_ ? mppe_describe(*ours_).c_str() : "none", theirs_ ? mppe_describe(*theirs_).c_str() : "none");
+    host_.log(PPTPKIT_LOG_NOTICE, component, "session %u: MPPE directions disagree (ours 0x%08x%s, theirs 0x%08x%s)",
+              session_id_, ours_.value_or(0), ours_ ? "" : " none", theirs_.value_or(0), theirs_ ? "" : " none");
     fail(effective_.requirement == mppe_requirement::required ? negotiation_failed
                                                               : "MPPE negotiation failed: the directions disagree");
     return;

@@ -194,6 +194,18 @@ TEST(ccp, required_mppe_against_a_peer_refusing_ccp_ends_with_reason_encryption)
   EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_ENCRYPTION_UP), nullptr);
 }
 
+TEST(ccp, no_key_length_in_common_ends_a_required_session) {
+  link_pair l;
+  l.a.secrets["alice"] = {"s3cret", ""};
+  ASSERT_EQ(l.a.open(with(server_params("mschapv2"), {{"mppe", "required"}, {"mppe_bits", "128"}})), PPTPKIT_OK);
+  ASSERT_EQ(l.b.open(with(client_params("mschapv2"), {{"mppe_bits", "40"}})), PPTPKIT_OK);
+  ASSERT_TRUE(l.run([&] { return l.a.find(PPTPKIT_PPP_EVENT_LINK_DOWN) && l.b.find(PPTPKIT_PPP_EVENT_LINK_DOWN); }));
+  EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_LINK_DOWN)->values[0], PPTPKIT_PPP_REASON_ENCRYPTION);
+  EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_LINK_DOWN)->text, "MPPE required but peer negotiation failed");
+  EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_ENCRYPTION_UP), nullptr);
+  EXPECT_EQ(l.b.find(PPTPKIT_PPP_EVENT_ENCRYPTION_UP), nullptr);
+}
+
 TEST(ccp, required_mppe_holds_every_packet_back_until_ccp_gives_up) {
   link_pair l;
   l.a.secrets["alice"] = {"s3cret", ""};
