@@ -2,7 +2,8 @@
 // frames, timer ticks, secret answers and IP packets. After every step the output is drained (so
 // memory stays bounded) and the automata must be in one of their ten states.
 //
-// Input: byte 0 picks the role (even: server, odd: client); then records [op][len][len bytes]:
+// Input: byte 0 picks the role (bit 0 clear: server, set: client) and bit 1 allows stateful MPPE; then
+// records [op][len][len bytes]:
 //   op % 4 == 0  a frame from the link      1  advance the clock by data[0] * 100 ms and tick
 //   op % 4 == 2  answer a pending secret     3  an IP packet from the interface (data[0] & 1: IPv6)
 #include <cstddef>
@@ -23,13 +24,17 @@ void check(const ppp::session* s) {
   if (s == nullptr) {
     return;  // ended (LINK_DOWN): a valid outcome
   }
-  for (const ppp::fsm* f : {&s->lcp(), &s->ipcp(), &s->ipv6cp()}) {
+  for (const ppp::fsm* f : {&s->lcp(), &s->ipcp(), &s->ipv6cp(), &s->ccp().automaton()}) {
     if (static_cast<unsigned>(f->state()) > static_cast<unsigned>(ppp::fsm_state::opened)) {
       std::abort();
     }
   }
   // Network traffic only in the Network phase with LCP Opened.
   if ((s->ipcp().is_opened() || s->ipv6cp().is_opened()) && !s->lcp().is_opened()) {
+    std::abort();
+  }
+  // MPPE runs only while CCP is Opened (RFC 1962 §2).
+  if (s->ccp().mppe_up() && !s->ccp().automaton().is_opened()) {
     std::abort();
   }
 }
@@ -48,16 +53,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::abort();
   }
   const bool server = (data[0] & 1u) == 0;
-  const pptpkit_config_entry server_cfg[] = {{"role", "server"},       {"auth", "mschapv2,chap,eap,pap"},
-                                             {"local_ip", "10.0.0.1"}, {"remote_ip", "10.0.0.2"},
-                                             {"dns1", "10.0.0.53"},    {"max_failure", "2"}};
-  const pptpkit_config_entry client_cfg[] = {
-      {"role", "client"}, {"auth", "mschapv2,chap,eap,pap"}, {"user", "u"}, {"password", "p"}};
+  const char* stateful = (data[0] & 2u) != 0 ? "1" : "0";
+  const pptpkit_config_entry server_cfg[] = {{"role", "server"},         {"auth", "mschapv2,chap,eap,pap"},
+                                             {"local_ip", "10.0.0.1"},   {"remote_ip", "10.0.0.2"},
+                                             {"dns1", "10.0.0.53"},      {"max_failure", "2"},
+                                             {"mppe_stateful", stateful}};
+  const pptpkit_config_entry client_cfg[] = {{"role", "client"},
+                                             {"auth", "mschapv2,chap,eap,pap"},
+                                             {"user", "u"},
+                                             {"password", "p"},
+                                             {"mppe_stateful", stateful}};
   pptpkit_command open = PPTPKIT_COMMAND_INIT;
   open.type = PPTPKIT_PPP_CMD_SESSION_OPEN;
   open.channel = 1;
   open.entries = server ? server_cfg : client_cfg;
-  open.entry_count = server ? 6u : 4u;
+  open.entry_count = server ? 7u : 5u;
   if (ops.command(inst, &open, host.now) != PPTPKIT_OK) {
     std::abort();
   }

@@ -98,6 +98,7 @@ session_config session_config::from(const core::config_map& c) {
   if (s.mppe != "required" && s.mppe != "optional" && s.mppe != "refused") {
     throw core::config_error("mppe: expected required, optional or refused, got '" + s.mppe + "'");
   }
+  s.encryption = mppe_policy::from_config(c);
   if (s.server && s.auth.empty()) {
     throw core::config_error("auth: a server needs at least one protocol");
   }
@@ -133,7 +134,8 @@ session::session(std::uint32_t id, session_config config, session_env env)
       auth_server_(*this, *this, *this, config_.name, {config_.fsm.restart_ns, config_.fsm.max_configure}),
       auth_client_(*this, *this, *this, config_.user, config_.password,
                    {config_.fsm.restart_ns, config_.fsm.max_configure}),
-      mppe_required_(config_.mppe == "required") {}
+      ccp_(config_.encryption, config_.server ? mppe_role::server : mppe_role::client, *this, env_.host, id_,
+           config_.fsm) {}
 
 session::~session() = default;
 
@@ -199,7 +201,7 @@ std::uint64_t session::deadline() const noexcept {
     return UINT64_MAX;
   }
   return std::min({lcp_fsm_.deadline(), ipcp_fsm_.deadline(), ipv6cp_fsm_.deadline(), auth_server_.deadline(),
-                   auth_client_.deadline(), echo_deadline_});
+                   auth_client_.deadline(), echo_deadline_, ccp_.deadline()});
 }
 
 void session::tick(std::uint64_t now) {
@@ -213,6 +215,8 @@ void session::tick(std::uint64_t now) {
     ipv6cp_fsm_.tick(now);
     auth_server_.tick(now);
     auth_client_.tick(now);
+    ccp_.tick(now);  // CCP restart timer and stateful MPPE Reset-Requests
+    ccp_news();
   }
   if (!finished_ && now >= echo_deadline_) {
     // pppd lcp-echo-failure: that many unanswered Echo-Requests and the link is declared dead.
@@ -239,16 +243,23 @@ void session::feed_link(pptpkit_packet& p, std::uint64_t now) noexcept {
     return;
   }
   const std::uint16_t proto = header->protocol;
+  if (proto == ppp_protocol_compressed) {  // ---- MPPE (ccp.hpp) ----
+    core::pull(p, header->size);
+    if (!feed_link_mppe(p)) {
+      env_.host.free(&p);
+    }
+    return;
+  }
   if (proto == proto_ipv4 || proto == proto_ipv6) {
     const bool v6 = proto == proto_ipv6;
     const fsm& ncp = v6 ? ipv6cp_fsm_ : ipcp_fsm_;
-    if (!ncp.is_opened() || finished_) {
-      ++counters_.drop_ncp_not_open;  // RFC 1661 §3.5: network traffic only once its NCP is Opened
+    if (ccp_.blocks_network() || ccp_.mppe_up()) {
+      ++counters_.drop_unencrypted;  // MPPE required or up: plaintext is refused (the kernel's SC_MUST_COMP)
       env_.host.free(&p);
       return;
     }
-    if (!data_may_pass()) {
-      ++counters_.drop_encryption_not_up;
+    if (!ncp.is_opened() || finished_) {
+      ++counters_.drop_ncp_not_open;  // RFC 1661 §3.5: network traffic only once its NCP is Opened
       env_.host.free(&p);
       return;
     }
@@ -275,9 +286,14 @@ void session::on_control(std::uint16_t protocol, std::span<const std::uint8_t> i
     case proto_ipcp:
     case proto_ipv6cp:
       break;
+    case proto_ccp:
+      if (ccp_.enabled()) {
+        break;
+      }
+      [[fallthrough]];  // mppe=refused: CCP is not run (pppd's noccp) and gets a Protocol-Reject
     default:
-      // RFC 1661 §5.7: an unknown protocol while LCP is Opened gets a Protocol-Reject (CCP included:
-      // this core does not run it); before that it is silently discarded.
+      // RFC 1661 §5.7: an unknown protocol while LCP is Opened gets a Protocol-Reject; before that it
+      // is silently discarded.
       if (lcp_open) {
         send_protocol_reject(protocol, info);
       } else {
@@ -334,6 +350,15 @@ void session::on_control(std::uint16_t protocol, std::span<const std::uint8_t> i
       (protocol == proto_ipcp ? ipcp_fsm_ : ipv6cp_fsm_).receive(*pkt, now_);
       return;
     }
+    case proto_ccp:
+      // RFC 1962 §1: like an NCP, only in the Network phase.
+      if (phase_ != ppp::phase::network || !ccp_.started()) {
+        ++counters_.drop_before_phase;
+        return;
+      }
+      ccp_.receive(*pkt, now_);
+      ccp_news();
+      return;
     default:
       return;
   }
@@ -398,19 +423,30 @@ void session::feed_net(pptpkit_packet& p, std::uint64_t now) noexcept {
     env_.host.free(&p);
     return;
   }
-  if (!data_may_pass()) {
-    ++counters_.drop_encryption_not_up;
+  const lcp_result& r = lcp_.result();
+  if (ccp_.blocks_network()) {
+    ++counters_.drop_mppe_not_up;  // pppd's require-mppe: nothing passes before MPPE is up
     env_.host.free(&p);
     return;
   }
-  const lcp_result& r = lcp_.result();
-  if (p.length == 0 || p.length > r.peer_mru) {
+  const bool mppe = ccp_.mppe_up();
+  const std::uint32_t overhead = mppe ? PPTPKIT_HDR_MPPE : 0u;  // RFC 3078 §3: header + inner protocol
+  if (p.length == 0 || p.length + overhead > r.peer_mru) {
     ++counters_.drop_too_big;
     env_.host.free(&p);
     return;
   }
+  std::uint16_t protocol = v6 ? proto_ipv6 : proto_ipv4;
+  if (mppe) {
+    if (ccp_.encrypt(p, protocol) != PPTPKIT_OK) {
+      ++counters_.drop_no_headroom;
+      env_.host.free(&p);
+      return;
+    }
+    protocol = ppp_protocol_compressed;  // RFC 1962 §4
+  }
   // RFC 1661 §6.5-§6.6: compress only what the peer agreed to receive compressed.
-  if (!push_frame_header(p, v6 ? proto_ipv6 : proto_ipv4, r.acfc_tx, r.pfc_tx)) {
+  if (!push_frame_header(p, protocol, r.acfc_tx, r.pfc_tx)) {
     ++counters_.drop_no_headroom;
     env_.host.free(&p);
     return;
@@ -465,13 +501,16 @@ void session::layer_up(std::uint16_t protocol) noexcept {
         ipcp_fsm_.close(now_, "no IPv4 address");
         return;
       }
-      // MTU: what the peer can receive, less MPPE's 4 octets when MPPE is required (1400 -> 1396).
-      const std::uint32_t mtu = lcp_.result().peer_mru - (config_.mppe == "required" ? PPTPKIT_HDR_MPPE : 0u);
-      event(PPTPKIT_PPP_EVENT_IPV4_UP, {r.local, r.remote, r.dns[0], r.dns[1], mtu}, {});
+      // MTU: what the peer can receive, less MPPE's 4 octets whenever CCP may agree MPPE (1400 -> 1396);
+      // IPCP may open before CCP, so the bound holds from the first packet on.
+      const std::uint32_t mtu = lcp_.result().peer_mru - (ccp_.may_encrypt() ? PPTPKIT_HDR_MPPE : 0u);
+      deferred_ipv4_up_ = {r.local, r.remote, r.dns[0], r.dns[1], mtu};
+      report_network_up();
       return;
     }
     case proto_ipv6cp:
-      event(PPTPKIT_PPP_EVENT_IPV6_UP, {ipv6cp_handler_.local_id(), ipv6cp_handler_.remote_id()}, {});
+      deferred_ipv6_up_ = {ipv6cp_handler_.local_id(), ipv6cp_handler_.remote_id()};
+      report_network_up();
       return;
     default:
       return;
@@ -488,10 +527,13 @@ void session::layer_down(std::uint16_t protocol) noexcept {
   if (phase_ != ppp::phase::terminate) {
     phase_ = ppp::phase::establish;
   }
+  deferred_ipv4_up_.reset();
+  deferred_ipv6_up_.reset();
   ipcp_fsm_.down();
   ipv6cp_fsm_.down();
   ipcp_fsm_.close(now_);
   ipv6cp_fsm_.close(now_);
+  ccp_.stop(now_);
   server_auth_pending_ = client_auth_pending_ = false;
   echo_deadline_ = UINT64_MAX;
 }
@@ -574,6 +616,9 @@ bool session::extra_code(std::uint16_t protocol, std::uint8_t code, std::uint8_t
         ipcp_fsm_.protocol_rejected(now_);
       } else if (rejected == proto_ipv6cp) {
         ipv6cp_fsm_.protocol_rejected(now_);
+      } else if (rejected == proto_ccp && ccp_.started()) {
+        ccp_.protocol_rejected(now_);
+        ccp_news();
       } else if (rejected == proto_lcp) {
         terminate(PPTPKIT_PPP_REASON_NEGOTIATION, "peer rejected LCP");
       }
@@ -636,6 +681,65 @@ void session::maybe_enter_network() noexcept {
     ipv6cp_fsm_.open(now_);
     ipv6cp_fsm_.up(now_);
   }
+  // RFC 1962 §1: CCP starts with the NCPs (pppd does the same); MPPE keys from MS-CHAPv2 if any.
+  ccp_.start(keys_ ? &*keys_ : nullptr, now_);
+  ccp_news();
+}
+
+// ---- CCP / MPPE (ccp.hpp) ----
+
+void session::ccp_news() noexcept {
+  if (const auto params = ccp_.take_up()) {
+    event(PPTPKIT_PPP_EVENT_ENCRYPTION_UP, {static_cast<std::uint64_t>(params->strength), params->stateless ? 1u : 0u},
+          {});
+  }
+  if (const auto failure = ccp_.take_failure(); failure && !finished_) {
+    terminate(PPTPKIT_PPP_REASON_ENCRYPTION, *failure);
+  }
+  report_network_up();
+}
+
+// IPV4_UP / IPV6_UP wait while CCP may still agree MPPE: the host then learns the addresses together with
+// the link's protection (one "session up" line, as users read pppd's log) and never opens an interface
+// that would carry in clear what a moment later is encrypted.
+void session::report_network_up() noexcept {
+  const fsm_state c = ccp_.automaton().state();
+  const bool ccp_settling = ccp_.may_encrypt() && !ccp_.mppe_up() &&
+                            (c == fsm_state::req_sent || c == fsm_state::ack_rcvd || c == fsm_state::ack_sent);
+  if (ccp_settling || finished_ || phase_ != ppp::phase::network) {
+    return;
+  }
+  if (deferred_ipv4_up_) {
+    const auto& v = *deferred_ipv4_up_;
+    event(PPTPKIT_PPP_EVENT_IPV4_UP, {v[0], v[1], v[2], v[3], v[4]}, {});
+    deferred_ipv4_up_.reset();
+  }
+  if (deferred_ipv6_up_) {
+    event(PPTPKIT_PPP_EVENT_IPV6_UP, {(*deferred_ipv6_up_)[0], (*deferred_ipv6_up_)[1]}, {});
+    deferred_ipv6_up_.reset();
+  }
+}
+
+// A frame of protocol 0x00FD, its PPP header pulled. True when it was delivered (ownership passed on).
+bool session::feed_link_mppe(pptpkit_packet& p) noexcept {
+  if (finished_ || !ccp_.mppe_up()) {
+    ++counters_.drop_mppe_unexpected;  // RFC 1962 §4: compressed datagrams only once CCP agreed MPPE
+    return false;
+  }
+  const mppe_rx r = ccp_.decrypt(p, now_);  // counted by the decryptor when dropped
+  if (r.verdict != mppe_verdict::deliver) {
+    return false;
+  }
+  const bool v6 = r.protocol == proto_ipv6;
+  if ((r.protocol != proto_ipv4 && !v6) || !(v6 ? ipv6cp_fsm_ : ipcp_fsm_).is_opened()) {
+    ++counters_.drop_ncp_not_open;  // RFC 1661 §3.5: network traffic only once its NCP is Opened
+    return false;
+  }
+  p.flags = v6 ? PPTPKIT_PACKET_F_IPV6 : 0u;
+  p.channel = id_;
+  ++counters_.rx_ip_packets;
+  env_.net_out.push_back(p);
+  return true;
 }
 
 // ---- ending ----
@@ -701,6 +805,23 @@ session_counters session::counters() const noexcept {
     c.code_rejects_sent += f->stats().code_rejects;
   }
   c.drop_auth_unexpected += auth_server_.dropped() + auth_client_.dropped();
+  // CCP and MPPE.
+  const fsm_stats& f = ccp_.automaton().stats();
+  c.drop_fsm_bad_id += f.bad_id;
+  c.drop_fsm_bad_ack += f.bad_ack;
+  c.drop_fsm_malformed += f.malformed;
+  c.drop_before_phase += f.bad_state;
+  c.code_rejects_sent += f.code_rejects;
+  const ccp_stats& s = ccp_.stats();
+  c.ccp_rejected_options += s.rejected_options;
+  c.ccp_reset_requests_sent += s.reset_requests_sent;
+  c.ccp_reset_requests_received += s.reset_requests_received;
+  c.ccp_malformed_reset += s.drop_malformed_reset;
+  const mppe_counters m = ccp_.mppe_totals();
+  c.mppe_tx_packets += m.tx_packets;
+  c.mppe_rx_delivered += m.rx_delivered;
+  c.mppe_rx_dropped += m.drop_short + m.drop_not_encrypted + m.drop_compressed + m.drop_not_flushed + m.drop_duplicate +
+                       m.drop_stale + m.drop_undecryptable + m.drop_discarding;
   return c;
 }
 

@@ -62,7 +62,9 @@ TEST(pppd_client, meets_our_server_through_lcp_mschapv2_and_ipcp) {
   pptpkit::testing::test_host host(3);
   endpoint srv(host, "server");
   srv.secrets["pppd-user"] = {"pppd-pass", ""};
+  // LCP, MS-CHAPv2 and IPCP as pppd does them; CCP/MPPE with pppd's options is ccp_test.cc's.
   auto params = server_params("mschapv2");
+  params.push_back({"mppe", "refused"});
   ASSERT_EQ(srv.open(params), PPTPKIT_OK);
 
   // Our request: mru 1400, auth chap MS-v2, magic, pcomp, accomp.
@@ -135,7 +137,7 @@ TEST(pppd_client, meets_our_server_through_lcp_mschapv2_and_ipcp) {
   const auto* up = srv.find(PPTPKIT_PPP_EVENT_IPV4_UP);
   ASSERT_NE(up, nullptr);
   EXPECT_EQ(up->values[1], 0x0a000002u);
-  EXPECT_EQ(up->values[4], 1400u);
+  EXPECT_EQ(up->values[4], 1400u);  // the MRU itself: MPPE refused here
 
   // pppd negotiated pcomp/accomp: we may send compressed, and accept both forms.
   srv.feed_net(ipv4_packet(60));
@@ -158,7 +160,7 @@ TEST(pppd_client, meets_our_server_through_lcp_mschapv2_and_ipcp) {
   EXPECT_TRUE(srv.take_link().empty());
   EXPECT_EQ(srv.stat("lcp_informational"), 1u);
 
-  // CCP is not run by this core: Protocol-Reject (RFC 1661 §5.7), as for any unknown protocol.
+  // mppe=refused: CCP is not run; pppd's CCP gets a Protocol-Reject (RFC 1661 §5.7, pppd's noccp).
   srv.feed_link(frame(proto_ccp, configure_request, 1, {0x12, 0x06, 0x01, 0x00, 0x00, 0x40}));
   const parsed prej = only(srv.take_link(), proto_lcp);
   EXPECT_EQ(prej.code, protocol_reject);

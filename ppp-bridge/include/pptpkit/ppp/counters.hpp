@@ -17,7 +17,6 @@
   X(drop_fsm_bad_ack, "Configure-Ack whose options differ from our request")                   \
   X(drop_fsm_malformed, "Configure packets whose options do not parse")                        \
   X(drop_echo_not_opened, "LCP Echo-Requests before LCP is Opened (RFC 1661 §5.8)")            \
-  X(drop_encryption_not_up, "network packets held back: mppe=required and MPPE is not up")     \
   X(drop_too_big, "network packets larger than the peer's MRU")                                \
   X(drop_no_headroom, "network packets without headroom for the PPP header")                   \
   X(drop_alloc_failed, "control frames not sent: the packet pool was empty")                   \
@@ -29,7 +28,18 @@
   X(lcp_informational, "LCP Identification/Time-Remaining received (RFC 1570), not answered")  \
   X(echo_requests_sent, "LCP Echo-Requests sent (keepalive)")                                  \
   X(echo_replies_received, "LCP Echo-Replies received")                                        \
-  X(loopback_suspected, "magic numbers echoed back to us (RFC 1661 §6.4)")
+  X(loopback_suspected, "magic numbers echoed back to us (RFC 1661 §6.4)")                     \
+  /* CCP and MPPE (ccp.hpp) */                                                                 \
+  X(drop_mppe_not_up, "network packets held back: MPPE required and not up (require-mppe)")    \
+  X(drop_unencrypted, "unencrypted network frames while MPPE is required or up")               \
+  X(drop_mppe_unexpected, "MPPE frames (0x00FD) while MPPE is not up")                         \
+  X(mppe_tx_packets, "network packets encrypted with MPPE")                                    \
+  X(mppe_rx_delivered, "MPPE frames decrypted and delivered")                                  \
+  X(mppe_rx_dropped, "MPPE frames the decryptor dropped (header, stale, wrong key, resync)")   \
+  X(ccp_rejected_options, "CCP options we Configure-Rejected (MPPC, Deflate, ...)")            \
+  X(ccp_reset_requests_sent, "CCP Reset-Requests sent: stateful MPPE lost sync")               \
+  X(ccp_reset_requests_received, "CCP Reset-Requests from the peer")                           \
+  X(ccp_malformed_reset, "CCP Reset-Requests/Acks while MPPE is not up (RFC 1962 §5.3)")
 
 namespace pptpkit::ppp {
 PPTPKIT_DEFINE_COUNTERS(session_counters, PPTPKIT_PPP_COUNTERS);

@@ -1,9 +1,10 @@
 // pptpkit/ppp/session.hpp — one PPP session: the phases of RFC 1661 §3.2 over LCP, the
 // authentication in either direction, IPCP/IPV6CP, and the bridge between PPP frames and IP packets.
 //
-//   link frames ──feed_link──► parse header ─┬─ LCP/PAP/CHAP/EAP/IPCP/IPV6CP ─► fsm / auth
-//                                             └─ 0x0021/0x0057 (NCP Opened) ─pull─► net_out
-//   IP packets ──feed_net──► (NCP Opened) ─push header─► link_out
+//   link frames ──feed_link──► parse header ─┬─ LCP/PAP/CHAP/EAP/IPCP/IPV6CP/CCP ─► fsm / auth
+//                                             ├─ 0x0021/0x0057 (NCP Opened) ─pull─► net_out
+//                                             └─ 0x00FD (MPPE up) ─decrypt in place─► net_out
+//   IP packets ──feed_net──► (NCP Opened) ─[MPPE: encrypt in place]─push header─► link_out
 //
 // Sans-IO: every input carries `now`; frames and IP packets leave through the env's lists, events
 // through its queue, and deadline()/tick() drive the restart, echo and authentication timers. Data
@@ -11,6 +12,7 @@
 // Threading: one thread; the owning instance serialises calls.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,6 +21,7 @@
 #include "pptpkit/core/batch.hpp"
 #include "pptpkit/core/plugin_shim.hpp"
 #include "pptpkit/ppp/auth.hpp"
+#include "pptpkit/ppp/ccp.hpp"
 #include "pptpkit/ppp/counters.hpp"
 #include "pptpkit/ppp/fsm.hpp"
 #include "pptpkit/ppp/ipcp.hpp"
@@ -39,6 +42,7 @@ struct session_config {
   ipcp_config ipcp;
   bool ipv6 = true;
   std::string mppe = "optional";
+  mppe_policy encryption;  // CCP/MPPE: the keys mppe, mppe_bits, mppe_stateful (mppe_ccp.hpp)
 
   static session_config from(const core::config_map& config);
 };
@@ -88,14 +92,11 @@ class session final : private control_output, private layer_events, private auth
   const fsm& lcp() const noexcept { return lcp_fsm_; }
   const fsm& ipcp() const noexcept { return ipcp_fsm_; }
   const fsm& ipv6cp() const noexcept { return ipv6cp_fsm_; }
+  const ccp_layer& ccp() const noexcept { return ccp_; }
   const lcp_result& lcp_negotiated() const noexcept { return lcp_.result(); }
   session_counters counters() const noexcept;
   // Kept after MS-CHAPv2 succeeded, for MPPE (RFC 3079 §3.4).
   const std::optional<mschapv2_key_material>& mppe_key_material() const noexcept { return keys_; }
-  // For the CCP/MPPE integration: MPPE is (no longer) protecting the link. With mppe=required no
-  // network packet passes in either direction until this is true (ppp.h), so nothing leaks in clear.
-  void set_encryption_up(bool up) noexcept { encryption_up_ = up; }
-  bool data_may_pass() const noexcept { return encryption_up_ || !mppe_required_; }
 
  private:
   // control_output
@@ -120,9 +121,14 @@ class session final : private control_output, private layer_events, private auth
   void send_protocol_reject(std::uint16_t protocol, std::span<const std::uint8_t> info) noexcept;
   void send_echo_request() noexcept;
   void maybe_enter_network() noexcept;
+  // CCP/MPPE (ccp.hpp): act on what the CCP layer reported after a call into it.
+  void ccp_news() noexcept;
+  bool feed_link_mppe(pptpkit_packet& p) noexcept;
   void terminate(std::uint32_t reason, std::string_view text) noexcept;
   // Client: record (once) that the peer's required auth protocol was refused by us, as AUTH_FAILURE.
   void note_refused_auth() noexcept;
+  // Emits the NCP-up events held while CCP settles (see session.cc).
+  void report_network_up() noexcept;
   void end(std::uint32_t reason, std::string_view text) noexcept;
   void event(std::uint32_t type, std::initializer_list<std::uint64_t> values, std::string_view text) noexcept;
 
@@ -139,6 +145,7 @@ class session final : private control_output, private layer_events, private auth
   fsm ipv6cp_fsm_;
   auth_server auth_server_;
   auth_client auth_client_;
+  ccp_layer ccp_;
   bool server_auth_pending_ = false;
   bool client_auth_pending_ = false;
   bool auth_failed_ = false;
@@ -147,9 +154,9 @@ class session final : private control_output, private layer_events, private auth
   std::uint32_t down_reason_ = 0;  // set when we know why the link ends
   std::string down_text_;
   bool finished_ = false;
-  bool mppe_required_ = false;
-  bool encryption_up_ = false;
   std::optional<mschapv2_key_material> keys_;
+  std::optional<std::array<std::uint64_t, 5>> deferred_ipv4_up_;  // EVENT_IPV4_UP values, until reported
+  std::optional<std::array<std::uint64_t, 2>> deferred_ipv6_up_;
   session_counters counters_;
 };
 
