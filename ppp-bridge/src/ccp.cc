@@ -224,7 +224,12 @@ void ccp_layer::this_layer_up() noexcept {
     }
     return;
   }
-  const std::optional<mppe_params> params = ours_ && theirs_ ? mppe_agreed(*ours_, *theirs_) : std::nullopt;
+  // RFC 1962 §1 negotiates each direction on its own, and RFC 3078's H bit with it: our request (acked as
+  // ours_) is how the peer sends to us, its request (theirs_) how we send to it. pppd with mppe-stateful
+  // acks our stateful request while asking for stateless itself, and the kernel keys each direction on
+  // its own, so the modes may differ; the key strength must agree.
+  const std::optional<mppe_params> params =
+      ours_ && theirs_ ? mppe_agreed(*ours_ & ~mppe_opt_h, *theirs_ & ~mppe_opt_h) : std::nullopt;
   if (!params || !keys_) {
     // One direction encrypted and the other not cannot carry traffic either way: end it like pppd.
     host_.log(PPTPKIT_LOG_NOTICE, component, "session %u: MPPE directions disagree (ours 0x%08x%s, theirs 0x%08x%s)",
@@ -235,12 +240,19 @@ void ccp_layer::this_layer_up() noexcept {
   }
   // RFC 3079 §3.4: asymmetric start keys for our role; RFC 3079 §3.1-3.3: session keys from them.
   const mppe_start_keys start = mppe_derive_start_keys(role_, keys_->password_hash_hash, keys_->nt_response);
-  encryptor_.emplace(start.send, *params);
-  decryptor_.emplace(start.receive, *params, &host_);
-  up_news_ = params;
+  const mppe_params receive{params->strength, (*ours_ & mppe_opt_h) != 0};
+  const mppe_params send{params->strength, (*theirs_ & mppe_opt_h) != 0};
+  encryptor_.emplace(start.send, send);
+  decryptor_.emplace(start.receive, receive, &host_);
+  up_news_ = receive;
+  send_stateless_ = send.stateless;
   was_up_ = true;
-  host_.log(PPTPKIT_LOG_INFO, component, "session %u: MPPE %u-bit %s compression enabled", session_id_,
-            key_bits(params->strength), params->stateless ? "stateless" : "stateful");
+  // Worded as pppd does (the mode it receives in), plus ours when it differs.
+  host_.log(PPTPKIT_LOG_INFO, component, "session %u: MPPE %u-bit %s compression enabled%s", session_id_,
+            key_bits(receive.strength), receive.stateless ? "stateless" : "stateful",
+            send.stateless == receive.stateless ? ""
+            : send.stateless                    ? " (we send stateless)"
+                                                : " (we send stateful)");
 }
 
 void ccp_layer::this_layer_down() noexcept {

@@ -690,7 +690,8 @@ void session::maybe_enter_network() noexcept {
 
 void session::ccp_news() noexcept {
   if (const auto params = ccp_.take_up()) {
-    event(PPTPKIT_PPP_EVENT_ENCRYPTION_UP, {static_cast<std::uint64_t>(params->strength), params->stateless ? 1u : 0u},
+    event(PPTPKIT_PPP_EVENT_ENCRYPTION_UP,
+          {static_cast<std::uint64_t>(params->strength), params->stateless ? 1u : 0u, ccp_.send_stateless() ? 1u : 0u},
           {});
   }
   if (const auto failure = ccp_.take_failure(); failure && !finished_) {

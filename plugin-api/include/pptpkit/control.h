@@ -47,47 +47,35 @@ extern "C" {
  */
 
 /* Commands (pptpkit_command.type). Channel = connection id. */
-#define PPTPKIT_CONTROL_CMD_CONNECTION_OPEN                                                            \
-  1u                                             /* TCP is up. values[0]: 1 = we send SCCRQ (PNS, or a \
-                                                    PAC that dials out), 0 = we wait for one;          \
-                                                    values[1]: the peer's IPv4 address (host order);   \
-                                                    values[2] (appended): our IPv4 address on this     \
-                                                    connection (host order), for the SCCRQ collision   \
-                                                    tie-break of RFC 2637 3.1.3; 0 = unknown (we       \
-                                                    then lose every collision) */
+/* TCP is up. values[0]: 1 = we send SCCRQ (PNS, or a PAC that dials out), 0 = we wait for one; values[1]:
+ * the peer's IPv4 address (host order); values[2] (appended): our IPv4 address on this connection (host
+ * order), for the SCCRQ collision tie-break of RFC 2637 3.1.3; 0 = unknown (we then lose every collision) */
+#define PPTPKIT_CONTROL_CMD_CONNECTION_OPEN 1u
 #define PPTPKIT_CONTROL_CMD_CONNECTION_CLOSED 2u /* TCP closed or failed under us: drop every call now */
 #define PPTPKIT_CONTROL_CMD_CONNECTION_STOP 3u   /* stop politely: StopCCRQ, values[0]: reason (1-3) */
-#define PPTPKIT_CONTROL_CMD_CALL_OPEN                           \
-  4u /* PNS: Outgoing-Call-Request; PAC: Incoming-Call-Request. \
-        entries: "phone" (optional), "subaddress" (optional).   \
-        Returns our new call id (> 0). */
-#define PPTPKIT_CONTROL_CMD_CALL_CLEAR                                                           \
-  5u                                         /* values[0]: our call id. PNS: Call-Clear-Request; \
-                                                PAC: Call-Disconnect-Notify. values[1]: result code */
+/* PNS: Outgoing-Call-Request; PAC: Incoming-Call-Request. entries: "phone" (optional), "subaddress"
+ * (optional). Returns our new call id (> 0). */
+#define PPTPKIT_CONTROL_CMD_CALL_OPEN 4u
+/* values[0]: our call id. PNS: Call-Clear-Request; PAC: Call-Disconnect-Notify. values[1]: result code */
+#define PPTPKIT_CONTROL_CMD_CALL_CLEAR 5u
 #define PPTPKIT_CONTROL_CMD_SET_LINK_INFO 6u /* PNS: values[0] call id, [1] send ACCM, [2] recv ACCM */
 #define PPTPKIT_CONTROL_CMD_WAN_ERROR 7u     /* PAC: values[0] call id, [1..6] as in the event */
 
 /* Events (pptpkit_event.type). Channel = connection id. */
-#define PPTPKIT_CONTROL_EVENT_CONNECTION_UP                  \
-  1u /* established. values[0] peer protocol version,        \
-        [1] framing caps, [2] bearer caps, [3] max channels, \
-        [4] firmware revision; text "host name|vendor" */
-#define PPTPKIT_CONTROL_EVENT_CONNECTION_DOWN                \
-  2u /* the host closes TCP once the output port is drained. \
-        values[0] PPTPKIT_CONTROL_REASON_*; text: why */
-#define PPTPKIT_CONTROL_EVENT_CALL_UP                       \
-  3u /* values[0] our call id, [1] peer call id,            \
-        [2] peer receive window, [3] peer processing delay, \
-        [4] connect speed, [5] call serial number,          \
-        [6] 1 = outgoing (OCRQ) / 2 = incoming (ICRQ) */
-#define PPTPKIT_CONTROL_EVENT_CALL_DOWN                                                               \
-  4u                                           /* values[0] our call id, [1] peer call id, [2] result \
-                                                  code, [3] error code, [4] cause code; text: why */
+/* established. values[0] peer protocol version, [1] framing caps, [2] bearer caps, [3] max channels, [4]
+ * firmware revision; text "host name|vendor" */
+#define PPTPKIT_CONTROL_EVENT_CONNECTION_UP 1u
+/* the host closes TCP once the output port is drained. values[0] PPTPKIT_CONTROL_REASON_*; text: why */
+#define PPTPKIT_CONTROL_EVENT_CONNECTION_DOWN 2u
+/* values[0] our call id, [1] peer call id, [2] peer receive window, [3] peer processing delay, [4] connect
+ * speed, [5] call serial number, [6] 1 = outgoing (OCRQ) / 2 = incoming (ICRQ) */
+#define PPTPKIT_CONTROL_EVENT_CALL_UP 3u
+/* values[0] our call id, [1] peer call id, [2] result code, [3] error code, [4] cause code; text: why */
+#define PPTPKIT_CONTROL_EVENT_CALL_DOWN 4u
 #define PPTPKIT_CONTROL_EVENT_SET_LINK_INFO 5u /* values[0] our call id, [1] send ACCM, [2] recv ACCM */
-#define PPTPKIT_CONTROL_EVENT_WAN_ERROR              \
-  6u /* values[0] our call id, [1] CRC, [2] framing, \
-        [3] hardware overruns, [4] buffer overruns,  \
-        [5] time-outs, [6] alignment errors */
+/* values[0] our call id, [1] CRC, [2] framing, [3] hardware overruns, [4] buffer overruns, [5] time-outs,
+ * [6] alignment errors */
+#define PPTPKIT_CONTROL_EVENT_WAN_ERROR 6u
 
 /* CONNECTION_DOWN reasons. */
 #define PPTPKIT_CONTROL_REASON_STOPPED 1u        /* StopCCRQ/StopCCRP exchange completed */
@@ -98,9 +86,8 @@ extern "C" {
 #define PPTPKIT_CONTROL_REASON_OUTPUT_FULL 6u    /* the peer stopped reading: max_output_bytes hit */
 #define PPTPKIT_CONTROL_REASON_LIMIT 7u          /* max_connections */
 /* Appended: */
-#define PPTPKIT_CONTROL_REASON_COLLISION                       \
-  8u /* lost an SCCRQ collision (RFC 2637 3.1.3): we close the \
-        connection we opened; the peer's one carries on */
+/* lost an SCCRQ collision (RFC 2637 3.1.3): we close the connection we opened; the peer's one carries on */
+#define PPTPKIT_CONTROL_REASON_COLLISION 8u
 
 #ifdef __cplusplus
 }

@@ -45,16 +45,15 @@ extern "C" {
  */
 
 /* Commands. Channel = our call id. */
-#define PPTPKIT_GRE_CMD_SESSION_OPEN                                                                  \
-  1u                                     /* values[0] peer call id, [1] peer receive window (0 = not  \
-                                            given), [2] peer processing delay (1/10 s), [3] peer IPv4 \
-                                            address (host order) */
+/* values[0] peer call id, [1] peer receive window (0 = not given), [2] peer processing delay (1/10 s), [3]
+ * peer IPv4 address (host order) */
+#define PPTPKIT_GRE_CMD_SESSION_OPEN 1u
 #define PPTPKIT_GRE_CMD_SESSION_CLOSE 2u /* frees queued packets */
 
 /* Events. Channel = our call id. */
-#define PPTPKIT_GRE_EVENT_NO_PEER_DATA                                                                  \
-  1u                                         /* control is up but no GRE came: values[0] ms since open; \
-                                                text: likely causes (firewall, NAT without PPTP helper) */
+/* control is up but no GRE came: values[0] ms since open; text: likely causes (firewall, NAT without PPTP
+ * helper) */
+#define PPTPKIT_GRE_EVENT_NO_PEER_DATA 1u
 #define PPTPKIT_GRE_EVENT_FIRST_PEER_DATA 2u /* the first valid GRE packet of the session arrived */
 
 #ifdef __cplusplus

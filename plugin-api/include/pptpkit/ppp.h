@@ -61,27 +61,25 @@ extern "C" {
 #define PPTPKIT_PPP_CMD_SESSION_OPEN 1u  /* lower layer up: start LCP. entries: the parameters above */
 #define PPTPKIT_PPP_CMD_SESSION_CLOSE 2u /* administrative close: LCP Terminate, then EVENT_LINK_DOWN */
 #define PPTPKIT_PPP_CMD_LOWER_DOWN 3u    /* the call is gone: end at once, no Terminate exchange */
-#define PPTPKIT_PPP_CMD_AUTH_SECRET                               \
-  4u /* answer to EVENT_AUTH_SECRET_NEEDED. values[0]: 1 = found, \
-        0 = unknown user. entries: "secret", optional "remote_ip" \
-        (a per-user address from chap-secrets) */
+/* answer to EVENT_AUTH_SECRET_NEEDED. values[0]: 1 = found, 0 = unknown user. entries: "secret", optional
+ * "remote_ip" (a per-user address from chap-secrets) */
+#define PPTPKIT_PPP_CMD_AUTH_SECRET 4u
 
 /* Events. Channel = session id. */
 #define PPTPKIT_PPP_EVENT_AUTH_SECRET_NEEDED 1u /* values[0] PPTPKIT_PPP_AUTH_*; text: peer's name */
-#define PPTPKIT_PPP_EVENT_AUTH_SUCCESS                         \
-  2u /* values[0] protocol, [1] 1 = we authenticated the peer, \
-        0 = the peer authenticated us; text: peer's name */
-#define PPTPKIT_PPP_EVENT_AUTH_FAILURE                    \
-  3u /* values[0] protocol, [1] as above, [2] reason code \
-        (MS-CHAP error 646-691 or 0); text: what a user sees */
-#define PPTPKIT_PPP_EVENT_IPV4_UP                                                                  \
-  4u                                       /* values[0] local address, [1] peer address, [2] DNS1, \
-                                              [3] DNS2 (host order, 0 = none), [4] MTU */
-#define PPTPKIT_PPP_EVENT_IPV6_UP 5u       /* values[0] local interface id, [1] peer interface id */
-#define PPTPKIT_PPP_EVENT_ENCRYPTION_UP 6u /* values[0] key bits (40, 56, 128), [1] 1 = stateless */
-#define PPTPKIT_PPP_EVENT_LINK_DOWN                        \
-  7u /* the session ended; values[0] PPTPKIT_PPP_REASON_*; \
-        text: why. The host closes the call. */
+/* values[0] protocol, [1] 1 = we authenticated the peer, 0 = the peer authenticated us; text: peer's name */
+#define PPTPKIT_PPP_EVENT_AUTH_SUCCESS 2u
+/* values[0] protocol, [1] as above, [2] reason code (MS-CHAP error 646-691 or 0); text: what a user sees */
+#define PPTPKIT_PPP_EVENT_AUTH_FAILURE 3u
+/* values[0] local address, [1] peer address, [2] DNS1, [3] DNS2 (host order, 0 = none), [4] MTU */
+#define PPTPKIT_PPP_EVENT_IPV4_UP 4u
+#define PPTPKIT_PPP_EVENT_IPV6_UP 5u /* values[0] local interface id, [1] peer interface id */
+/* ENCRYPTION_UP: values[0] key bits (40, 56, 128), [1] 1 = stateless in the direction we receive,
+ * [2] 1 = stateless in the one we send (CCP negotiates each direction on its own: pppd with
+ * mppe-stateful acks a stateful request while asking for stateless itself). */
+#define PPTPKIT_PPP_EVENT_ENCRYPTION_UP 6u
+/* the session ended; values[0] PPTPKIT_PPP_REASON_*; text: why. The host closes the call. */
+#define PPTPKIT_PPP_EVENT_LINK_DOWN 7u
 
 #define PPTPKIT_PPP_REASON_CLOSED 1u /* SESSION_CLOSE or LOWER_DOWN */
 #define PPTPKIT_PPP_REASON_PEER_TERMINATE 2u

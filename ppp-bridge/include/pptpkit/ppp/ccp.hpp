@@ -68,6 +68,8 @@ class ccp_layer final : private fsm_handler {
   // After each call above: MPPE just came up (the session emits EVENT_ENCRYPTION_UP), or a failure text
   // (the session ends with REASON_ENCRYPTION). Each is reported once.
   std::optional<mppe_params> take_up() noexcept;
+  // The mode of the direction we send in (take_up() gives the one we receive in; they may differ).
+  bool send_stateless() const noexcept { return send_stateless_; }
   std::optional<std::string_view> take_failure() noexcept;
 
   bool mppe_up() const noexcept { return encryptor_.has_value(); }
@@ -128,6 +130,7 @@ class ccp_layer final : private fsm_handler {
   mppe_counters retired_;  // counters of encryptors/decryptors from earlier negotiations
 
   std::optional<mppe_params> up_news_;
+  bool send_stateless_ = true;
   const char* failure_ = nullptr;
   bool failure_reported_ = false;
   ccp_stats stats_;
