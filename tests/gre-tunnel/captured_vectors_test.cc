@@ -161,8 +161,9 @@ TEST_F(captured_session, pac_takes_pptp_linux_packets) {
 }
 
 TEST_F(captured_session, pns_takes_pptpd_packets) {
-  // We stand where pptp-linux stood. pptpd's window (3, from its OCRP) would hold back frame 5 before
-  // pptpd's ack 5 arrives; the captured pptp-linux ignored it, so our side is given room for 6.
+  // We stand where pptp-linux stood. pptpd acknowledged frames in between (on packets not kept as
+  // vectors); without them, its advertised window (its OCRP) would hold back frames our side must have
+  // sent before the captured ack 5, so the session is given room for all six.
   const peer_vectors v = vectors_of("pptpd-1.4.0");
   const bytes ocrp = read_vector("pptpd-1.4.0/ocrp.bin");
   open_for(v, u16_at(ocrp, 12), 64);
