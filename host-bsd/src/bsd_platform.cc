@@ -21,21 +21,6 @@ std::string endpoint_text(runtime::endpoint e) {
   return dotted(e.address) + ":" + std::to_string(e.port);
 }
 
-const char* level_name(std::uint32_t level) {
-  switch (level) {
-    case PPTPKIT_LOG_ERROR:
-      return "error";
-    case PPTPKIT_LOG_WARNING:
-      return "warning";
-    case PPTPKIT_LOG_NOTICE:
-      return "notice";
-    case PPTPKIT_LOG_INFO:
-      return "info";
-    default:
-      return "debug";
-  }
-}
-
 }  // namespace
 
 std::unique_ptr<bsd_platform> bsd_platform::create(std::unique_ptr<bsd_sys> sys, const platform_options& options) {
@@ -76,7 +61,7 @@ void bsd_platform::random_bytes(std::span<std::uint8_t> out) {
 void bsd_platform::log(std::uint32_t level, std::string_view component, std::string_view text) {
   std::string line;
   line.reserve(component.size() + text.size() + 16);
-  line.append(level_name(level)).append(" ").append(component).append(": ").append(text).append("\n");
+  line.append(runtime::log_level_name(level)).append(" ").append(component).append(": ").append(text).append("\n");
   sys_->write(2, {reinterpret_cast<const std::uint8_t*>(line.data()), line.size()});
 }
 

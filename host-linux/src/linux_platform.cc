@@ -72,21 +72,6 @@ bool unix_address(const std::string& path, sockaddr_un& sa, std::string& error) 
 
 constexpr int kSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD};
 
-const char* level_name(std::uint32_t level) {
-  switch (level) {
-    case PPTPKIT_LOG_ERROR:
-      return "error";
-    case PPTPKIT_LOG_WARNING:
-      return "warning";
-    case PPTPKIT_LOG_NOTICE:
-      return "notice";
-    case PPTPKIT_LOG_INFO:
-      return "info";
-    default:
-      return "debug";
-  }
-}
-
 }  // namespace
 
 std::unique_ptr<linux_platform> linux_platform::create(const linux_platform_options& options) {
@@ -169,7 +154,7 @@ void linux_platform::log(std::uint32_t level, std::string_view component, std::s
   const int n =
       std::snprintf(stamp, sizeof(stamp), "%02d:%02d:%02d.%03ld ", t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec / 1000000);
   std::string line(stamp, static_cast<std::size_t>(std::max(n, 0)));
-  line += level_name(level);
+  line += runtime::log_level_name(level);
   line += ' ';
   line += component;
   line += ": ";

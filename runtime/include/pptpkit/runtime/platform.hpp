@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pptpkit/abi.h"
 #include "pptpkit/core/batch.hpp"
 #include "pptpkit/core/pool.hpp"
 
@@ -71,6 +72,22 @@ struct route {
   std::uint32_t destination = 0;   // network, host order
   std::uint8_t prefix_length = 0;  // 0 = default route
 };
+
+// The word a host prints for a PPTPKIT_LOG_* level (syslog's names; anything less severe is "debug").
+constexpr const char* log_level_name(std::uint32_t level) noexcept {
+  switch (level) {
+    case PPTPKIT_LOG_ERROR:
+      return "error";
+    case PPTPKIT_LOG_WARNING:
+      return "warning";
+    case PPTPKIT_LOG_NOTICE:
+      return "notice";
+    case PPTPKIT_LOG_INFO:
+      return "info";
+    default:
+      return "debug";
+  }
+}
 
 class platform {
  public:
