@@ -17,6 +17,7 @@
 #include "pptpkit/core/pool.hpp"
 #include "pptpkit/gre.h"
 #include "pptpkit/ppp.h"
+#include "pptpkit/runtime/log_limiter.hpp"
 #include "pptpkit/runtime/plugin_loader.hpp"
 
 namespace pptpkit::runtime {
@@ -358,6 +359,7 @@ class engine_impl final : public engine {
     }
     const core::pool_stats& ps = pool_->stats();
     out += " pool_available=" + std::to_string(pool_->available()) + " pool_exhausted=" + std::to_string(ps.exhausted);
+    out += " log_lines_suppressed=" + std::to_string(log_limiter_.total_suppressed());
     out += "\n";
     for (const plugin_instance* pi : {&control_, &gre_, &ppp_}) {
       out += std::string(pi->kind) + ":" + counters_text(*pi, PPTPKIT_CHANNEL_ALL) + "\n";
@@ -388,8 +390,20 @@ class engine_impl final : public engine {
     if (level > self->o_.log_level) {
       return;
     }
-    self->p_.log(level, component != nullptr ? component : "plugin",
-                 self->tag(self->ctx_connection_, self->ctx_session_) + text);
+    const char* name = component != nullptr ? component : "plugin";
+    // Debug lines were asked for explicitly and stay complete; the rest are what a peer can trigger.
+    if (level < PPTPKIT_LOG_DEBUG) {
+      const log_limiter::verdict v = self->log_limiter_.admit(name, self->p_.now_ns());
+      if (!v.emit) {
+        return;
+      }
+      if (v.suppressed > 0) {
+        self->p_.log(PPTPKIT_LOG_NOTICE, name,
+                     std::to_string(v.suppressed) + " log line" + (v.suppressed == 1 ? "" : "s") +
+                         " suppressed (rate limit; the rejections are still counted)");
+      }
+    }
+    self->p_.log(level, name, self->tag(self->ctx_connection_, self->ctx_session_) + text);
   }
   static std::uint64_t service_now(void* ctx) { return static_cast<engine_impl*>(ctx)->p_.now_ns(); }
   static std::int32_t service_random(void* ctx, std::uint8_t* out, std::uint32_t n) {
@@ -1626,6 +1640,7 @@ class engine_impl final : public engine {
 
   std::uint64_t now_ = 0;
   std::uint64_t started_ns_ = 0;
+  log_limiter log_limiter_;
   bool stopping_ = false;
   std::uint64_t stop_deadline_ = 0;
   bool finished_ = false;

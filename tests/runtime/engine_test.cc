@@ -483,6 +483,53 @@ TEST_F(engine_test, garbage_on_one_control_connection_does_not_disturb_another) 
   EXPECT_TRUE(ping_through(a, server, 13));
 }
 
+#ifdef PPTPKIT_REAL_PLUGINS
+// A peer that makes the control plugin log a line per message (Call-Clear-Request for calls that do not
+// exist) gets its lines rate-limited, not its connection closed, and the other session is untouched.
+TEST_F(engine_test, a_peer_that_floods_rejections_cannot_flood_the_log) {
+  node& server = start_server();
+  node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
+  ASSERT_TRUE(run_until([&] { return up(a) && up(server); }));
+  sim_host& attacker = net_.add_host("attacker", 0xcb007101);
+  std::string error;
+  const handle h = attacker.tcp_connect({server_ip, 1723}, error);
+  run_for(10 * ms);
+  // RFC 2637 §2.1 SCCRQ: 156 bytes, protocol version 1.0, host name and vendor left empty.
+  std::vector<std::uint8_t> sccrq(156, 0);
+  const std::uint8_t sccrq_head[] = {0x00, 0x9c, 0x00, 0x01, 0x1a, 0x2b, 0x3c,
+                                     0x4d, 0x00, 0x01, 0x00, 0x00, 0x01, 0x00};
+  std::copy(std::begin(sccrq_head), std::end(sccrq_head), sccrq.begin());
+  ASSERT_EQ(attacker.stream_write(h, sccrq).status, io_status::ok);
+  run_for(50 * ms);
+  // RFC 2637 §2.12 Call-Clear-Request (16 bytes) for call 0x7777, which this connection never opened.
+  const std::uint8_t ccrq[] = {0x00, 0x10, 0x00, 0x01, 0x1a, 0x2b, 0x3c, 0x4d,
+                               0x00, 0x0c, 0x00, 0x00, 0x77, 0x77, 0x00, 0x00};
+  constexpr std::size_t flood = 2000;
+  for (std::size_t i = 0; i < flood; i += 100) {
+    std::vector<std::uint8_t> burst;
+    for (std::size_t j = 0; j < 100; ++j) {
+      burst.insert(burst.end(), std::begin(ccrq), std::end(ccrq));
+    }
+    ASSERT_EQ(attacker.stream_write(h, burst).status, io_status::ok);
+    run_for(1 * ms);
+  }
+  run_for(100 * ms);
+  const std::size_t lines = server.host->count_logs("CCRQ for unknown call");
+  EXPECT_GE(lines, 10u);
+  EXPECT_LE(lines, 60u);  // the burst (50) and what refilled in the ~0.4 s the flood took
+  const std::string report = server.daemon->status_report();
+  EXPECT_NE(report.find("log_lines_suppressed=" + std::to_string(flood - lines)), std::string::npos) << report;
+  // After a quiet spell the next line gets through, preceded by how many were left out.
+  run_for(10 * s);
+  ASSERT_EQ(attacker.stream_write(h, ccrq).status, io_status::ok);
+  run_for(10 * ms);
+  EXPECT_TRUE(server.host->logged(std::to_string(flood - lines) + " log lines suppressed (rate limit"));
+  EXPECT_EQ(server.host->count_logs("CCRQ for unknown call"), lines + 1);
+  EXPECT_EQ(server.daemon->session_count(), 1u);
+  EXPECT_TRUE(ping_through(a, server, 14));
+}
+#endif
+
 TEST_F(engine_test, a_peer_that_stops_reading_loses_only_its_own_connection) {
   node& server = start_server();
   server.host->stream_window = 4096;
