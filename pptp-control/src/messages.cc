@@ -29,6 +29,40 @@ const char* header_status_text(header_status s) noexcept {
   return "?";
 }
 
+header_status check_header_prefix(std::span<const std::uint8_t> prefix) noexcept {
+  // The same checks in the same order as check_header, each as soon as its field is complete, and
+  // only while every field before it passed: the verdict never depends on where TCP cut the stream.
+  auto u16 = [&](std::size_t at) { return static_cast<std::uint16_t>(prefix[at] << 8 | prefix[at + 1]); };
+  const std::size_t n = prefix.size();
+  if (n < 2) {
+    return header_status::ok;
+  }
+  const std::uint16_t length = u16(0);
+  if (length < min_message_size || length > max_message_size) {
+    return header_status::bad_length;
+  }
+  if (n < 4) {
+    return header_status::ok;
+  }
+  if (u16(2) != pptp_message_type_control) {
+    return header_status::bad_pptp_type;
+  }
+  if (n < 8) {
+    return header_status::ok;
+  }
+  if ((std::uint32_t{u16(4)} << 16 | u16(6)) != magic_cookie) {
+    return header_status::bad_magic;
+  }
+  if (n < 10) {
+    return header_status::ok;
+  }
+  const std::size_t size = message_size(u16(8));
+  if (size == 0) {
+    return header_status::unknown_type;
+  }
+  return length != size ? header_status::length_mismatch : header_status::ok;
+}
+
 header_status check_header(const header& h) noexcept {
   const std::uint16_t length = h.length.value();
   if (length < min_message_size || length > max_message_size) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 namespace pptpkit::control {
@@ -89,6 +90,52 @@ TEST(framer, stops_at_a_bad_header_and_stays_failed) {
   auto got = frame(stream, {200}, &s);
   EXPECT_EQ(got.size(), 1u);  // the SCCRQ before it
   EXPECT_EQ(s, header_status::bad_magic);
+}
+
+// Feeds `junk` one byte at a time; returns how many bytes it took to fail (0: never failed).
+std::size_t bytes_to_fail(const bytes& junk, header_status* status) {
+  stream_framer f;
+  for (std::size_t i = 0; i < junk.size(); ++i) {
+    *status = f.feed(std::span<const std::uint8_t>(&junk[i], 1), [](std::span<const std::uint8_t>) { return true; });
+    if (*status != header_status::ok) {
+      return i + 1;
+    }
+  }
+  return 0;
+}
+
+TEST(framer, junk_is_refused_as_soon_as_its_bad_field_is_complete) {
+  const bytes sccrq = all_messages();  // starts with a valid SCCRQ header
+  struct field_case {
+    std::size_t at;           // byte to break
+    std::size_t fails_after;  // bytes fed when the framer must refuse
+    header_status status;
+  };
+  for (const field_case c :
+       {field_case{0, 2, header_status::bad_length}, field_case{3, 4, header_status::bad_pptp_type},
+        field_case{5, 8, header_status::bad_magic}, field_case{9, 10, header_status::unknown_type}}) {
+    bytes junk(sccrq.begin(), sccrq.begin() + 12);
+    junk[c.at] = 0x7f;
+    header_status s = header_status::ok;
+    EXPECT_EQ(bytes_to_fail(junk, &s), c.fails_after) << "byte " << c.at;
+    EXPECT_EQ(s, c.status) << "byte " << c.at;
+    // Whole, the same header gets the same verdict.
+    frame(junk, {}, &s);
+    EXPECT_EQ(s, c.status) << "byte " << c.at;
+  }
+  // A message type whose size is not Length: known at byte 10 (SCCRQ's Length with type 3, StopCCRQ).
+  bytes wrong(sccrq.begin(), sccrq.begin() + 12);
+  wrong[9] = 3;
+  header_status s = header_status::ok;
+  EXPECT_EQ(bytes_to_fail(wrong, &s), 10u);
+  EXPECT_EQ(s, header_status::length_mismatch);
+}
+
+TEST(framer, a_stray_http_request_is_refused_after_two_bytes) {
+  const std::string http = "GET / HTTP/1.0\r\n\r\n";
+  header_status s = header_status::ok;
+  EXPECT_EQ(bytes_to_fail(bytes(http.begin(), http.end()), &s), 2u);  // Length 0x4745 is over 220
+  EXPECT_EQ(s, header_status::bad_length);
 }
 
 TEST(framer, a_callback_that_stops_leaves_the_rest) {

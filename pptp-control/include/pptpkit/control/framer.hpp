@@ -4,8 +4,8 @@
 // exactly once, whatever the split. A message that arrives whole inside one input span is handed over
 // in place (no copy); only a message cut by a span boundary is assembled in a fixed buffer of the
 // largest message size (220 bytes), so the framer never allocates and never holds more than one
-// message. The common header is checked as soon as its 12 bytes are there (RFC 2637 §2: Length,
-// PPTP Message Type, Magic Cookie, Control Message Type, Length equal to the type's size); on the first
+// message. The common header (RFC 2637 §2: Length, PPTP Message Type, Magic Cookie, Control Message
+// Type, Length equal to the type's size) is checked field by field as its bytes arrive; on the first
 // bad header feed() stops and reports it, and the framer stays failed: the stream has no way to
 // resynchronise, so the connection must end.
 //
@@ -54,7 +54,13 @@ class stream_framer {
       std::memcpy(buf_.data() + have_, in.data(), n);
       have_ += n;
       in = in.subspan(n);
-      if (have_ == sizeof(header) && expected_ == 0) {
+      if (have_ < sizeof(header)) {
+        // Judge a partial header by what it has so far: junk fails after 2 to 10 bytes, not at 12.
+        const header_status s = check_header_prefix(std::span<const std::uint8_t>(buf_.data(), have_));
+        if (s != header_status::ok) {
+          return failed_ = s;
+        }
+      } else if (expected_ == 0) {
         const header& h = *reinterpret_cast<const header*>(buf_.data());
         const header_status s = check_header(h);
         if (s != header_status::ok) {

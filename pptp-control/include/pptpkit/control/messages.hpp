@@ -361,6 +361,11 @@ const char* header_status_text(header_status s) noexcept;
 // Checks a complete common header (the framer calls it once 12 bytes are there).
 header_status check_header(const header& h) noexcept;
 
+// Checks the fields that are complete in the first bytes of a header (fewer than 12), so junk is refused
+// as soon as it shows rather than when 12 bytes have arrived: Length after 2 bytes, PPTP Message Type
+// after 4, Magic Cookie after 8, Control Message Type and its size after 10.
+header_status check_header_prefix(std::span<const std::uint8_t> prefix) noexcept;
+
 // A NUL-padded text field as a string view: up to the first NUL or the end of the field.
 template <std::size_t N>
 std::string_view text(const std::array<std::uint8_t, N>& field) noexcept {
