@@ -28,6 +28,12 @@ unsigned key_bits(mppe_strength s) noexcept {
   return static_cast<unsigned>(s);
 }
 
+// CCP with MPPE does not survive a renegotiation with pppd: see fsm_config::patient_ack_sent.
+fsm_config patient(fsm_config c) noexcept {
+  c.patient_ack_sent = true;
+  return c;
+}
+
 }  // namespace
 
 ccp_layer::ccp_layer(mppe_policy policy, mppe_role role, control_output& out, const core::host& host,
@@ -38,7 +44,7 @@ ccp_layer::ccp_layer(mppe_policy policy, mppe_role role, control_output& out, co
       out_(out),
       host_(host),
       session_id_(session_id),
-      fsm_(proto_ccp, *this, out, config) {}
+      fsm_(proto_ccp, *this, out, patient(config)) {}
 
 // ---- the session's calls ----
 

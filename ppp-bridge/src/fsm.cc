@@ -17,6 +17,7 @@ const char* to_string(fsm_state s) noexcept {
 
 void fsm::set_state(fsm_state s) noexcept {
   state_ = s;
+  waiting_for_peer_ = false;
   // RFC 1661 §4.6: the restart timer runs only while a Configure- or Terminate-Request is outstanding.
   if (s != S::closing && s != S::stopping && s != S::req_sent && s != S::ack_rcvd && s != S::ack_sent) {
     deadline_ = UINT64_MAX;
@@ -185,7 +186,14 @@ void fsm::tick(std::uint64_t now) noexcept {
         set_state(S::req_sent);
         break;
       case S::ack_sent:  // TO+ in Ack-Sent: scr/8
-        scr(now);
+        if (config_.patient_ack_sent && request_mirrors_peers() && !waiting_for_peer_) {
+          waiting_for_peer_ = true;  // see fsm_config::patient_ack_sent
+          start_timer(now);
+        } else if (waiting_for_peer_) {
+          assume_ack();  // a whole period of silence: the peer is Opened
+        } else {
+          scr(now);
+        }
         break;
       default:
         break;
@@ -336,14 +344,21 @@ void fsm::rcr(const control_packet& pkt, std::uint64_t now) noexcept {
         scn();
       }
       break;
-    case S::ack_sent:  // RCR+ in Ack-Sent: sca/8; RCR-: scn/6
+    case S::ack_sent: {  // RCR+ in Ack-Sent: sca/8; RCR-: scn/6
+      // A request while we wait (patient_ack_sent) says the peer has not opened: ours goes out again.
+      const bool resend = waiting_for_peer_;
       if (good) {
         sca();
+        waiting_for_peer_ = false;
       } else {
         scn();
         set_state(S::req_sent);
       }
+      if (resend) {
+        scr(now);
+      }
       break;
+    }
     case S::opened:  // RCR+ in Opened: tld,scr,sca/8; RCR-: tld,scr,scn/6
       tld();
       scr(now);
@@ -358,6 +373,25 @@ void fsm::rcr(const control_packet& pkt, std::uint64_t now) noexcept {
     default:
       break;
   }
+}
+
+bool fsm::request_mirrors_peers() const noexcept {
+  // The peer Acks what it asked for itself: only then is its silence read as an Ack (not a lost Nak).
+  return reply_code_ == configure_ack && reply_len_ == req_len_ &&
+         std::equal(req_.begin(), req_.begin() + req_len_, reply_.begin());
+}
+
+void fsm::peer_opened() noexcept {
+  if (state_ == S::ack_sent) {
+    assume_ack();
+  }
+}
+
+void fsm::assume_ack() noexcept {
+  ++stats_.assumed_acks;
+  irc_configure();  // RCA in Ack-Sent: irc,tlu/9
+  set_state(S::opened);
+  tlu();
 }
 
 void fsm::rca(const control_packet& pkt, std::uint64_t now) noexcept {

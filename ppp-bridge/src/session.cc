@@ -723,6 +723,10 @@ void session::report_network_up() noexcept {
 
 // A frame of protocol 0x00FD, its PPP header pulled. True when it was delivered (ownership passed on).
 bool session::feed_link_mppe(pptpkit_packet& p) noexcept {
+  if (!finished_ && !ccp_.mppe_up() && ccp_.automaton().state() == fsm_state::ack_sent) {
+    ccp_.peer_sent_mppe();  // its Configure-Ack to us was lost; the frame proves it came
+    ccp_news();
+  }
   if (finished_ || !ccp_.mppe_up()) {
     ++counters_.drop_mppe_unexpected;  // RFC 1962 §4: compressed datagrams only once CCP agreed MPPE
     return false;
@@ -818,6 +822,7 @@ session_counters session::counters() const noexcept {
   c.ccp_reset_requests_sent += s.reset_requests_sent;
   c.ccp_reset_requests_received += s.reset_requests_received;
   c.ccp_malformed_reset += s.drop_malformed_reset;
+  c.ccp_assumed_acks += f.assumed_acks;
   const mppe_counters m = ccp_.mppe_totals();
   c.mppe_tx_packets += m.tx_packets;
   c.mppe_rx_delivered += m.rx_delivered;

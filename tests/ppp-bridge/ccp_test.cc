@@ -3,6 +3,7 @@
 // cleanly when it cannot be had, and scripted pppd/pptpd- and Windows-like peers converge.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "harness.hpp"
@@ -177,6 +178,113 @@ TEST(ccp, stateful_mppe_survives_ten_percent_loss_through_reset_requests) {
     EXPECT_GT(l.a.stat("mppe_rx_dropped"), 0u);
     EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_LINK_DOWN), nullptr);
     EXPECT_EQ(l.b.find(PPTPKIT_PPP_EVENT_LINK_DOWN), nullptr);
+  }
+}
+
+// The code of a CCP frame (RFC 1661 §5: the byte after the protocol field), 0 for other frames.
+std::uint8_t ccp_code(const bytes& f) {
+  const auto h = parse_frame_header(f);
+  return h && h->protocol == proto_ccp && f.size() > h->size ? f[h->size] : 0;
+}
+
+std::size_t count_events(const endpoint& e, std::uint32_t type) {
+  return static_cast<std::size_t>(
+      std::count_if(e.events.begin(), e.events.end(), [&](const auto& ev) { return ev.type == type; }));
+}
+
+// The client's Configure-Ack of the server's (final, 128-bit) CCP request is lost; the client is Opened. RFC 1661 would
+// have the server send its request again, which pppd takes as a renegotiation and answers by ending
+// the link ("MPPE disabled"). The server waits a period for the peer's own request instead, hears
+// nothing, and opens: no further request, one ENCRYPTION_UP each side, no renegotiation.
+TEST(ccp, a_lost_configure_ack_opens_without_a_second_request) {
+  link_pair l(5);
+  l.a.secrets["alice"] = {"s3cret", ""};
+  std::size_t requests_after_the_loss = 0;
+  bool dropped = false;
+  l.lose = [&](bool a_to_b, const bytes& f) {
+    if (a_to_b && ccp_code(f) == configure_request && dropped) {
+      ++requests_after_the_loss;
+    }
+    if (!a_to_b && ccp_code(f) == configure_ack && !dropped) {
+      dropped = true;
+      return true;
+    }
+    return false;
+  };
+  ASSERT_EQ(l.a.open(server_params("mschapv2")), PPTPKIT_OK);
+  ASSERT_EQ(l.b.open(client_params("mschapv2")), PPTPKIT_OK);
+  const std::uint64_t start = l.host.now;
+  ASSERT_TRUE(l.run([&] { return encrypted_and_up(l); }));
+  EXPECT_TRUE(dropped);
+  EXPECT_EQ(requests_after_the_loss, 0u);
+  EXPECT_EQ(l.a.stat("ccp_assumed_acks"), 1u);
+  EXPECT_EQ(l.b.stat("ccp_assumed_acks"), 0u);
+  // Two restart periods (3 s each) of patience, not more.
+  EXPECT_GE(l.host.now - start, 6'000'000'000u);
+  EXPECT_LT(l.host.now - start, 9'000'000'000u);
+  for (const endpoint* e : {&l.a, &l.b}) {
+    EXPECT_EQ(count_events(*e, PPTPKIT_PPP_EVENT_ENCRYPTION_UP), 1u) << e->label();
+    EXPECT_EQ(e->find(PPTPKIT_PPP_EVENT_LINK_DOWN), nullptr) << e->label();
+  }
+  // And the tunnel carries traffic both ways.
+  l.b.feed_net(ipv4_datagram(1, 100));
+  l.a.feed_net(ipv4_datagram(2, 100));
+  l.pump();
+  EXPECT_EQ(l.a.take_net(), std::vector<bytes>{ipv4_datagram(1, 100)});
+  EXPECT_EQ(l.b.take_net(), std::vector<bytes>{ipv4_datagram(2, 100)});
+}
+
+// Same loss, but the client sends a packet at once: only an Opened peer sends MPPE, so the frame stands
+// in for the lost Ack — the server opens on it and delivers it rather than dropping it.
+TEST(ccp, an_mppe_frame_stands_in_for_a_lost_configure_ack) {
+  link_pair l(5);
+  l.a.secrets["alice"] = {"s3cret", ""};
+  bool dropped = false;
+  l.lose = [&](bool a_to_b, const bytes& f) {
+    if (!a_to_b && ccp_code(f) == configure_ack && !dropped) {
+      dropped = true;
+      return true;
+    }
+    return false;
+  };
+  ASSERT_EQ(l.a.open(server_params("mschapv2")), PPTPKIT_OK);
+  ASSERT_EQ(l.b.open(client_params("mschapv2")), PPTPKIT_OK);
+  ASSERT_TRUE(l.run([&] { return l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP) != nullptr; }));
+  ASSERT_TRUE(dropped);
+  ASSERT_EQ(l.a.find(PPTPKIT_PPP_EVENT_ENCRYPTION_UP), nullptr);  // still waiting for the Ack
+  const std::uint64_t before = l.host.now;
+  l.b.feed_net(ipv4_datagram(7, 200));
+  l.pump();
+  EXPECT_EQ(l.host.now, before);  // no timer needed
+  EXPECT_EQ(l.a.stat("ccp_assumed_acks"), 1u);
+  EXPECT_NE(l.a.find(PPTPKIT_PPP_EVENT_ENCRYPTION_UP), nullptr);
+  EXPECT_EQ(l.a.take_net(), std::vector<bytes>{ipv4_datagram(7, 200)});
+  EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_LINK_DOWN), nullptr);
+}
+
+// Our request was lost instead: the client is not Opened and asks again (its own request); the server
+// answers and sends its request at once, so patience costs nothing when the peer is still negotiating.
+TEST(ccp, a_lost_request_is_sent_again_when_the_peer_asks_again) {
+  link_pair l(5);
+  l.a.secrets["alice"] = {"s3cret", ""};
+  std::size_t server_requests = 0;
+  l.lose = [&](bool a_to_b, const bytes& f) {
+    if (a_to_b && ccp_code(f) == configure_request) {
+      return ++server_requests == 1;
+    }
+    return false;
+  };
+  ASSERT_EQ(l.a.open(server_params("mschapv2")), PPTPKIT_OK);
+  ASSERT_EQ(l.b.open(client_params("mschapv2")), PPTPKIT_OK);
+  const std::uint64_t start = l.host.now;
+  ASSERT_TRUE(l.run([&] { return encrypted_and_up(l); }));
+  // The lost one, the same again when the client asked again (its restart timer, 3 s), and the one
+  // after the client's Nak (128-bit only); the patience period (6 s) was never waited out.
+  EXPECT_EQ(server_requests, 3u);
+  EXPECT_LT(l.host.now - start, 6'000'000'000u);
+  for (const endpoint* e : {&l.a, &l.b}) {
+    EXPECT_EQ(count_events(*e, PPTPKIT_PPP_EVENT_ENCRYPTION_UP), 1u) << e->label();
+    EXPECT_EQ(e->find(PPTPKIT_PPP_EVENT_LINK_DOWN), nullptr) << e->label();
   }
 }
 

@@ -85,6 +85,9 @@ class ccp_layer final : private fsm_handler {
   mppe_rx decrypt(pptpkit_packet& p, std::uint64_t now) noexcept;
 
   const fsm& automaton() const noexcept { return fsm_; }
+  // An MPPE frame arrived while our request waits for its Ack: only an Opened peer sends one, so the
+  // Ack was lost (fsm::peer_opened). Call ccp_news-style take_up()/take_failure() afterwards.
+  void peer_sent_mppe() noexcept { fsm_.peer_opened(); }
   const ccp_stats& stats() const noexcept { return stats_; }
   // MPPE counters of the current encryptor/decryptor (zeros while MPPE is down).
   mppe_counters mppe_totals() const noexcept;

@@ -39,7 +39,8 @@
   X(ccp_rejected_options, "CCP options we Configure-Rejected (MPPC, Deflate, ...)")            \
   X(ccp_reset_requests_sent, "CCP Reset-Requests sent: stateful MPPE lost sync")               \
   X(ccp_reset_requests_received, "CCP Reset-Requests from the peer")                           \
-  X(ccp_malformed_reset, "CCP Reset-Requests/Acks while MPPE is not up (RFC 1962 §5.3)")
+  X(ccp_malformed_reset, "CCP Reset-Requests/Acks while MPPE is not up (RFC 1962 §5.3)")       \
+  X(ccp_assumed_acks, "CCP opened without the peer's lost Configure-Ack (MPPE.md)")
 
 namespace pptpkit::ppp {
 PPTPKIT_DEFINE_COUNTERS(session_counters, PPTPKIT_PPP_COUNTERS);

@@ -44,6 +44,15 @@ struct fsm_config {
   std::uint32_t max_terminate = 2;           // Max-Terminate, default 2
   std::uint32_t max_configure = 10;          // Max-Configure, default 10
   std::uint32_t max_failure = 5;             // Max-Failure, default 5
+  // In Ack-Sent, when the restart timer expires and our request carries the very options the peer asked
+  // for (and we Acked), wait one more period before sending it again: a peer that has not opened (our
+  // request or its reply was lost) sends its own request again in that time, and we answer it and ours
+  // goes out at once; a peer that stays silent received our request and Acked it, and only its Ack was
+  // lost, so we open without another request. Were we wrong, the peer's next request renegotiates as
+  // RFC 1661 says. Used by CCP: pppd takes any Configure-Request in Opened as a renegotiation and, with
+  // MPPE, ends the link ("MPPE disabled"), so the retransmission RFC 1661 prescribes would turn one lost
+  // Ack into a dropped session.
+  bool patient_ack_sent = false;
 };
 
 // How the handler judges one option of the peer's Configure-Request.
@@ -98,6 +107,7 @@ struct fsm_stats {
   std::uint64_t malformed = 0;     // options that do not parse
   std::uint64_t bad_state = 0;     // packets in Initial/Starting (no lower layer)
   std::uint64_t code_rejects = 0;  // Code-Rejects we sent (RUC)
+  std::uint64_t assumed_acks = 0;  // Ack-Sent -> Opened without the peer's Ack (patient_ack_sent, peer_opened)
 };
 
 class fsm {
@@ -116,6 +126,9 @@ class fsm {
   void receive(const control_packet& pkt, std::uint64_t now) noexcept;
   // A Protocol-Reject of this protocol arrived (RXJ-, RFC 1661 §5.7).
   void protocol_rejected(std::uint64_t now) noexcept;
+  // The peer sent what it sends only once Opened (CCP: an MPPE frame), so it Acked our request and the
+  // Ack was lost: in Ack-Sent, open as if it had arrived. Elsewhere nothing happens.
+  void peer_opened() noexcept;
 
   // The restart timer (TO+ / TO-).
   std::uint64_t deadline() const noexcept { return deadline_; }
@@ -138,6 +151,8 @@ class fsm {
   void rta(std::uint64_t now) noexcept;
   void ruc(const control_packet& pkt) noexcept;
   void rxj(bool fatal, std::uint64_t now) noexcept;
+  void assume_ack() noexcept;
+  bool request_mirrors_peers() const noexcept;
 
   // Actions (RFC 1661 §4.4).
   void tlu() noexcept { handler_.this_layer_up(); }
@@ -161,7 +176,8 @@ class fsm {
   fsm_config config_;
   fsm_state state_ = fsm_state::initial;
   std::uint32_t restart_count_ = 0;
-  std::uint32_t naks_sent_ = 0;  // Configure-Naks sent since the last Configure-Ack (Max-Failure)
+  std::uint32_t naks_sent_ = 0;    // Configure-Naks sent since the last Configure-Ack (Max-Failure)
+  bool waiting_for_peer_ = false;  // Ack-Sent, patient_ack_sent: the timer expired once, no request sent
   std::uint64_t deadline_ = UINT64_MAX;
   std::uint8_t id_ = 1;
   std::uint8_t req_id_ = 0;  // identifier of our last Configure-Request
