@@ -41,6 +41,7 @@ namespace {
   X(drop_no_interface, "IP packets from PPP for a session without an interface")        \
   X(no_gre_warnings, "sessions with control up but no GRE from the peer")               \
   X(plugin_errors, "plugin calls that returned an error")                               \
+  X(plugin_stuck_deadlines, "ticks after which a plugin's deadline was still due")      \
   X(drop_tun_write, "IP packets the interface did not take")                            \
   X(drop_gre_send, "GRE packets the raw socket did not send")                           \
   X(status_requests, "status socket requests answered")                                 \
@@ -123,8 +124,14 @@ struct plugin_instance {
   std::unique_ptr<loaded_plugin> module;
   pptpkit_instance* inst = nullptr;
   const char* kind = "";
+  // The last tick left the plugin's deadline due: it is polled at most every stuck_retry_ns, not in a
+  // busy loop, until its deadline moves.
+  bool stuck = false;
+  std::uint64_t stuck_since = 0;
   const pptpkit_plugin_ops& ops() const { return module->ops(); }
 };
+
+constexpr std::uint64_t stuck_retry_ns = 10'000'000;
 
 using entry_list = std::vector<std::pair<std::string, std::string>>;
 
@@ -314,7 +321,8 @@ class engine_impl final : public engine {
   std::uint64_t next_deadline() const override {
     std::uint64_t d = PPTPKIT_NO_DEADLINE;
     for (const plugin_instance* pi : {&control_, &gre_, &ppp_}) {
-      d = std::min(d, pi->ops().next_deadline(pi->inst));
+      const std::uint64_t pd = pi->ops().next_deadline(pi->inst);
+      d = std::min(d, pi->stuck && pd <= now_ ? pi->stuck_since + stuck_retry_ns : pd);
     }
     if (stopping_) {
       d = std::min(d, stop_deadline_);
@@ -1429,11 +1437,28 @@ class engine_impl final : public engine {
 
   void tick_due() {
     for (plugin_instance* pi : {&control_, &gre_, &ppp_}) {
-      if (pi->ops().next_deadline(pi->inst) <= now_) {
-        if (pi->ops().tick(pi->inst, now_) < 0) {
-          ++counters_.plugin_errors;
-        }
+      if (pi->ops().next_deadline(pi->inst) > now_) {
+        pi->stuck = false;
+        continue;
       }
+      if (pi->stuck && now_ < pi->stuck_since + stuck_retry_ns) {
+        continue;  // not sooner than next_deadline() promised the platform
+      }
+      if (pi->ops().tick(pi->inst, now_) < 0) {
+        ++counters_.plugin_errors;
+      }
+      // A plugin whose deadline stays due after its tick (a plugin bug) would make the loop spin.
+      const bool stuck = pi->ops().next_deadline(pi->inst) <= now_;
+      if (stuck) {
+        ++counters_.plugin_stuck_deadlines;
+        if (!pi->stuck) {
+          p_.log(PPTPKIT_LOG_WARNING, "pptpkit",
+                 std::string(pi->kind) + " plugin: its deadline is still due after tick(); polling it every " +
+                     std::to_string(stuck_retry_ns / 1'000'000) + " ms until it moves");
+        }
+        pi->stuck_since = now_;
+      }
+      pi->stuck = stuck;
     }
   }
 

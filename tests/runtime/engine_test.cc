@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -527,6 +528,30 @@ TEST_F(engine_test, a_peer_that_floods_rejections_cannot_flood_the_log) {
   EXPECT_EQ(server.host->count_logs("CCRQ for unknown call"), lines + 1);
   EXPECT_EQ(server.daemon->session_count(), 1u);
   EXPECT_TRUE(ping_through(a, server, 14));
+}
+#endif
+
+#ifndef PPTPKIT_REAL_PLUGINS
+// A plugin whose deadline stays due after tick() (a plugin bug) is polled every 10 ms instead of making
+// the loop spin: virtual time still advances, sessions still come up, and the fault is logged once.
+TEST_F(engine_test, a_plugin_with_a_stuck_deadline_does_not_make_the_loop_spin) {
+  ::setenv("PPTPKIT_FAKE_GRE_STUCK_DEADLINE", "1", 1);
+  node& server = start_server();
+  ::unsetenv("PPTPKIT_FAKE_GRE_STUCK_DEADLINE");
+  node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
+  ASSERT_TRUE(run_until([&] { return up(a) && up(server); }));
+  const std::uint64_t start = net_.now();
+  run_for(2 * s);
+  EXPECT_GE(net_.now(), start + 2 * s);
+  EXPECT_EQ(server.host->count_logs("gre plugin: its deadline is still due after tick()"), 1u);
+  EXPECT_FALSE(a.host->logged("its deadline is still due"));
+  const std::string report = server.daemon->status_report();
+  const std::size_t at = report.find("plugin_stuck_deadlines=");
+  ASSERT_NE(at, std::string::npos) << report;
+  const unsigned long ticks = std::stoul(report.substr(at + std::strlen("plugin_stuck_deadlines=")));
+  EXPECT_GE(ticks, 150u);  // about one every 10 ms over 2 s and the setup
+  EXPECT_LE(ticks, 1000u);
+  EXPECT_TRUE(ping_through(a, server, 15));
 }
 #endif
 

@@ -112,7 +112,9 @@ typedef struct pptpkit_plugin_ops {
   int32_t (*poll_event)(pptpkit_instance* inst, pptpkit_event* out);
   /* The absolute time (ns, the host's clock) at which tick wants to run, or PPTPKIT_NO_DEADLINE. */
   uint64_t (*next_deadline)(const pptpkit_instance* inst);
-  /* Run the timers that are due at now_ns. Returns 0 or a PPTPKIT_ERR_*. */
+  /* Run the timers that are due at now_ns; afterwards next_deadline() is later than now_ns (a host that
+   * finds it still due ticks again only after a short pause, never in a busy loop). Returns 0 or a
+   * PPTPKIT_ERR_*. */
   int32_t (*tick)(pptpkit_instance* inst, uint64_t now_ns);
   /* Copy up to `max` counters of one channel (or PPTPKIT_CHANNEL_ALL) into out. Returns how many
    * counters exist (which may exceed max), PPTPKIT_ERR_NOT_FOUND for an unknown channel. */

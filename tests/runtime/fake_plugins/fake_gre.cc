@@ -4,6 +4,7 @@
 // payload length, key = the receiver's call id. Demultiplexes by key, checks the sender's address,
 // reports the first GRE of a session and, after no_data_warning_ms without any, EVENT_NO_PEER_DATA.
 // Headers are pushed and pulled in place; no payload is copied.
+#include <cstdlib>
 #include <map>
 
 #include "fake_common.hpp"
@@ -28,7 +29,10 @@ struct session {
 class gre final : public core::instance {
  public:
   gre(const core::host& h, const core::config_map& c)
-      : host_(h), warning_ns_(c.get_u64("no_data_warning_ms", 5000) * 1'000'000) {}
+      : host_(h),
+        warning_ns_(c.get_u64("no_data_warning_ms", 5000) * 1'000'000),
+        // Scripted misbehaviour for the runtime's test: a deadline that stays due whatever tick does.
+        stuck_deadline_(std::getenv("PPTPKIT_FAKE_GRE_STUCK_DEADLINE") != nullptr) {}
   ~gre() override {
     host_.free(to_net_);
     host_.free(to_ppp_);
@@ -81,6 +85,9 @@ class gre final : public core::instance {
   std::int32_t poll_event(pptpkit_event& out) noexcept override { return events_.pop(&out); }
 
   std::uint64_t next_deadline() const noexcept override {
+    if (stuck_deadline_) {
+      return 0;
+    }
     std::uint64_t d = PPTPKIT_NO_DEADLINE;
     for (const auto& [id, s] : sessions_) {
       if (warning_ns_ != 0 && !s.seen && !s.warned) {
@@ -178,6 +185,7 @@ class gre final : public core::instance {
 
   core::host host_;
   std::uint64_t warning_ns_;
+  bool stuck_deadline_;
   std::map<std::uint32_t, session> sessions_;
   core::packet_list to_net_, to_ppp_;
   core::event_queue events_;
