@@ -24,6 +24,8 @@ session::session(const core::host& host, const tunnel_config& config, const sess
       config_(config),
       params_(params),
       opened_at_(now),
+      next_seq_(config.first_sequence),
+      acked_(config.first_sequence - 1),
       cwnd_(params.peer_window),
       srtt_ns_(params.peer_processing_delay_ns != 0 ? params.peer_processing_delay_ns : default_processing_delay_ns),
       ato_ns_(clamp_ato(srtt_ns_)) {

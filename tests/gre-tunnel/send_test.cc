@@ -133,6 +133,42 @@ TEST_F(gre_enforced_window, a_full_window_queues_and_acks_release) {
   EXPECT_EQ(t->find(100)->queued(), 0u);
 }
 
+// Our numbering across 2^32 (RFC 1982 serial arithmetic, as on the receive side): the window, the
+// queue and acks keep working when the sequence number wraps to 0.
+TEST_F(gre_enforced_window, our_numbering_wraps_past_two_to_the_32) {
+  make({{"enforce_peer_window", "1"}, {"send_queue_limit", "8"}, {"first_sequence", "4294967294"}});
+  open(100, 200, 2);
+  for (std::uint32_t i = 0; i < 6; ++i) {
+    send(i);
+  }
+  auto h = sent();
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0].sequence, 0xfffffffeu);
+  EXPECT_EQ(h[1].sequence, 0xffffffffu);
+  const session* s = t->find(100);
+  EXPECT_EQ(s->outstanding(), 2u);
+  EXPECT_EQ(s->queued(), 4u);
+  feed_net(gre(std::nullopt, 0xffffffffu, {}));  // both acknowledged: two slots
+  h = sent();
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0].sequence, 0u);
+  EXPECT_EQ(h[1].sequence, 1u);
+  feed_net(gre(std::nullopt, 0xfffffffeu, {}));  // an older ack, reordered: nothing new, nothing wrong
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(c().bad_ack, 0u);
+  feed_net(gre(std::nullopt, 5, {}));  // acknowledges what we never sent
+  EXPECT_EQ(c().bad_ack, 1u);
+  EXPECT_TRUE(sent().empty());
+  data(0, 1);  // a piggybacked ack of 1, past the wrap
+  h = sent();
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0].sequence, 2u);
+  EXPECT_EQ(h[1].sequence, 3u);
+  EXPECT_EQ(s->queued(), 0u);
+  EXPECT_EQ(s->outstanding(), 2u);
+  EXPECT_EQ(s->next_send_sequence(), 4u);
+}
+
 TEST_F(gre_enforced_window, overflow_of_the_queue_is_counted) {
   for (std::uint32_t i = 0; i < 2 + 4 + 3; ++i) {
     send(i);

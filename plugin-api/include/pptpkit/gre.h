@@ -42,6 +42,8 @@ extern "C" {
  *   no_data_warning_ms      emit EVENT_NO_PEER_DATA when a session saw no GRE this long (default 5000;
  *                           0 = off)
  *   check_peer_address      1 = drop GRE whose sender differs from the session's peer (default 1)
+ *   first_sequence          our first sequence number (default 0, as pptpd and pptp-linux; the Linux
+ *                           kernel and OpenBSD start at 1; RFC 2637 leaves it open)
  */
 
 /* Commands. Channel = our call id. */

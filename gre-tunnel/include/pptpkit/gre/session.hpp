@@ -80,6 +80,7 @@ struct tunnel_config {
   std::uint64_t ack_delay_ns = 50'000'000;
   std::uint64_t no_data_warning_ns = 5'000'000'000;
   bool check_peer_address = true;
+  std::uint32_t first_sequence = 0;  // our first sequence number
 
   // Reads and checks the keys of pptpkit/gre.h; throws core::config_error naming a bad or unknown key.
   static tunnel_config from(const core::config_map& config);
@@ -226,8 +227,8 @@ class session {
   gre_counters counters_;  // received and delivered first: hot
 
   // Send side (RFC 2637 §4.2).
-  std::uint32_t next_seq_ = 0;           // §4.2.1: our numbering starts at 0
-  std::uint32_t acked_ = UINT32_MAX;     // the highest sequence the peer acknowledged (none yet: -1)
+  std::uint32_t next_seq_;               // from tunnel_config::first_sequence (0 unless configured)
+  std::uint32_t acked_;                  // the highest sequence the peer acknowledged (none yet: first - 1)
   bool peer_acked_ = false;              // the peer has acknowledged something
   std::uint32_t cwnd_;                   // the window we use: the peer's, halved on time-outs (§4.4.2)
   core::packet_list queue_;              // data waiting for the window (enforce_peer_window only)
