@@ -141,11 +141,23 @@ void auth_server::send_challenge(std::uint64_t now) {
   out_.send_control(proto_chap, chap_challenge, id_, {buf.data(), w.written()});
 }
 
+void auth_server::wait_for_secret(std::uint64_t now) {
+  phase_ = phase::waiting_secret;
+  deadline_ = now + timing_.secret_timeout_ns;
+  events_.need_secret(protocol_, peer_name_);
+}
+
 void auth_server::tick(std::uint64_t now) {
   if (now < deadline_) {
     return;
   }
   deadline_ = UINT64_MAX;
+  if (phase_ == phase::waiting_secret) {
+    // The host never answered (a RADIUS server down): fail like a lookup that found nothing, but say so.
+    const bool mschap = protocol_ == PPTPKIT_PPP_AUTH_MSCHAP_V2;
+    finish(false, mschap ? std::uint32_t{mschap_authentication_failure} : 0u, "no secret from the host in time");
+    return;
+  }
   if (phase_ != phase::challenged) {
     return;
   }
@@ -178,16 +190,22 @@ void auth_server::receive(std::uint16_t ppp_protocol, const control_packet& pkt,
     }
     return;
   }
+  // PAP retransmits with a new identifier (RFC 1334 §2.2.1) while the host looks the secret up: the
+  // verdict answers the latest request, or the peer would ignore it.
+  if (phase_ == phase::waiting_secret && ppp_protocol == proto_pap && pkt.code == 1) {
+    id_ = pkt.id;
+    return;
+  }
   if (ppp_protocol == proto_pap) {
-    on_pap(pkt);
+    on_pap(pkt, now);
   } else if (ppp_protocol == proto_chap) {
-    on_chap(pkt);
+    on_chap(pkt, now);
   } else {
     on_eap(pkt, now);
   }
 }
 
-void auth_server::on_pap(const control_packet& pkt) {
+void auth_server::on_pap(const control_packet& pkt, std::uint64_t now) {
   if (phase_ != phase::challenged || pkt.code != pap_request) {
     ++dropped_;  // a retransmitted request while the host looks the secret up is answered once
     return;
@@ -205,12 +223,10 @@ void auth_server::on_pap(const control_packet& pkt) {
   id_ = pkt.id;
   peer_name_.assign(as_text(peer));
   response_.assign(pw.begin(), pw.end());
-  phase_ = phase::waiting_secret;
-  deadline_ = UINT64_MAX;
-  events_.need_secret(protocol_, peer_name_);
+  wait_for_secret(now);
 }
 
-void auth_server::on_chap(const control_packet& pkt) {
+void auth_server::on_chap(const control_packet& pkt, std::uint64_t now) {
   if (phase_ != phase::challenged || pkt.code != chap_response || pkt.id != id_) {
     ++dropped_;  // RFC 1994 §4.1: a Response must carry the identifier of our Challenge
     return;
@@ -225,9 +241,7 @@ void auth_server::on_chap(const control_packet& pkt) {
   }
   peer_name_.assign(as_text(r.bytes(r.remaining())));
   response_.assign(value.begin(), value.end());
-  phase_ = phase::waiting_secret;
-  deadline_ = UINT64_MAX;
-  events_.need_secret(protocol_, peer_name_);
+  wait_for_secret(now);
 }
 
 void auth_server::on_eap(const control_packet& pkt, std::uint64_t now) {
@@ -267,9 +281,7 @@ void auth_server::on_eap(const control_packet& pkt, std::uint64_t now) {
   core::wire_writer next(buf);
   switch (eap_method_->on_response(pkt.id, type_data, next)) {
     case eap_server_method::step::need_secret:
-      phase_ = phase::waiting_secret;
-      deadline_ = UINT64_MAX;
-      events_.need_secret(protocol_, peer_name_);
+      wait_for_secret(now);
       break;
     case eap_server_method::step::send_request:
       response_.assign(buf.data(), buf.data() + next.written());

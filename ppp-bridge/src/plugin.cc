@@ -19,6 +19,7 @@ void reject_unknown_session_keys(const core::config_map& config) {
                          "max_configure",
                          "max_terminate",
                          "max_failure",
+                         "auth_secret_timeout_ms",
                          "local_ip",
                          "remote_ip",
                          "dns1",

@@ -86,6 +86,7 @@ session_config session_config::from(const core::config_map& c) {
   s.fsm.max_configure = c.get_u32("max_configure", 10, 1, 255);
   s.fsm.max_terminate = c.get_u32("max_terminate", 2, 1, 255);
   s.fsm.max_failure = c.get_u32("max_failure", 5, 1, 255);
+  s.secret_timeout_ns = std::uint64_t{c.get_u32("auth_secret_timeout_ms", 30000, 10, 600000)} * 1'000'000u;
   s.ipcp.server = s.server;
   s.ipcp.local = parse_ipv4_key(c, "local_ip");
   s.ipcp.remote = parse_ipv4_key(c, "remote_ip");
@@ -131,7 +132,8 @@ session::session(std::uint32_t id, session_config config, session_env env)
       lcp_fsm_(proto_lcp, lcp_, *this, config_.fsm),
       ipcp_fsm_(proto_ipcp, ipcp_handler_, *this, config_.fsm),
       ipv6cp_fsm_(proto_ipv6cp, ipv6cp_handler_, *this, config_.fsm),
-      auth_server_(*this, *this, *this, config_.name, {config_.fsm.restart_ns, config_.fsm.max_configure}),
+      auth_server_(*this, *this, *this, config_.name,
+                   {config_.fsm.restart_ns, config_.fsm.max_configure, config_.secret_timeout_ns}),
       auth_client_(*this, *this, *this, config_.user, config_.password,
                    {config_.fsm.restart_ns, config_.fsm.max_configure}),
       ccp_(config_.encryption, config_.server ? mppe_role::server : mppe_role::client, *this, env_.host, id_,

@@ -134,6 +134,25 @@ TEST_P(every_auth, a_secret_answered_later_still_works) {
   EXPECT_EQ(l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP)->values[0], 0x0a00004du);
 }
 
+TEST_P(every_auth, a_secret_never_answered_fails_the_login_in_time) {
+  link_pair l;
+  l.a.hold_secrets = true;  // a RADIUS server that never replies
+  l.a.secrets["alice"] = {"s3cret", ""};
+  auto sp = server_params(GetParam().name);
+  sp.push_back({"auth_secret_timeout_ms", "5000"});
+  ASSERT_EQ(l.a.open(sp), PPTPKIT_OK);
+  ASSERT_EQ(l.b.open(client_params(GetParam().name)), PPTPKIT_OK);
+  ASSERT_TRUE(l.run([&] { return l.a.find(PPTPKIT_PPP_EVENT_AUTH_SECRET_NEEDED) != nullptr; }));
+  const std::uint64_t asked = l.host.now;
+  ASSERT_TRUE(l.run([&] { return l.a.find(PPTPKIT_PPP_EVENT_AUTH_FAILURE) != nullptr; }));
+  EXPECT_EQ(l.host.now - asked, 5'000'000'000u);
+  EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_AUTH_FAILURE)->text, "no secret from the host in time (user 'alice')");
+  ASSERT_TRUE(l.run([&] { return both_down(l); }));
+  EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_LINK_DOWN)->values[0], PPTPKIT_PPP_REASON_AUTH_FAILED);
+  EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_IPV4_UP), nullptr);
+  EXPECT_NE(l.b.find(PPTPKIT_PPP_EVENT_AUTH_FAILURE), nullptr);
+}
+
 TEST(auth_refused, server_reports_peer_refused_auth_protocol) {
   link_pair l;
   l.a.secrets["alice"] = {"s3cret", ""};

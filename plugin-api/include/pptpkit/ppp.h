@@ -49,6 +49,8 @@ extern "C" {
  *   lcp_echo_interval   s between LCP Echo-Requests, 0 = off (pppd lcp-echo-interval; default 30)
  *   lcp_echo_failure    unanswered echoes before the link is declared dead (default 4)
  *   restart_timer_ms, max_configure, max_terminate, max_failure   RFC 1661 §4.6 (3000, 10, 2, 5)
+ *   auth_secret_timeout_ms  server: how long the host may take to answer EVENT_AUTH_SECRET_NEEDED before
+ *                       authentication fails (default 30000; a later answer is ignored)
  *   local_ip, remote_ip server: IPv4 addresses (dotted quad); client: local_ip optional
  *   dns1, dns2, nbns1, nbns2  server: handed out via RFC 1877
  *   ipv6                "1" to run IPV6CP (default 1)

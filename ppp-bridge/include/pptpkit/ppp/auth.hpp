@@ -53,6 +53,9 @@ const char* mschap_error_text(std::uint32_t code) noexcept;
 struct auth_timing {
   std::uint64_t restart_ns = 3'000'000'000;  // retransmission interval (pppd's chap-restart 3 s)
   std::uint32_t max_transmits = 10;          // pppd's chap-max-challenge / pap-max-authreq
+  // Server: how long the host may take to answer need_secret (a RADIUS server that never replies);
+  // then authentication fails rather than holding the session forever.
+  std::uint64_t secret_timeout_ns = 30'000'000'000;
 };
 
 // Parses MS-CHAPv2's failure message "E=eeee R=r C=cccc... V=vvvv M=<msg>" (RFC 2759 §6).
@@ -84,8 +87,9 @@ class auth_server {
   enum class phase : std::uint8_t { idle, challenged, waiting_secret, succeeded, failed };
   void send_challenge(std::uint64_t now);
   void finish(bool ok, std::uint32_t code, std::string_view text);
-  void on_pap(const control_packet& pkt);
-  void on_chap(const control_packet& pkt);
+  void on_pap(const control_packet& pkt, std::uint64_t now);
+  void on_chap(const control_packet& pkt, std::uint64_t now);
+  void wait_for_secret(std::uint64_t now);
   void on_eap(const control_packet& pkt, std::uint64_t now);
   void send_verdict();
 

@@ -39,6 +39,7 @@ struct session_config {
   std::uint32_t echo_interval_s = 30;
   std::uint32_t echo_failure = 4;
   fsm_config fsm;
+  std::uint64_t secret_timeout_ns = 30'000'000'000;  // server: how long the host may take to answer a lookup
   ipcp_config ipcp;
   bool ipv6 = true;
   std::string mppe = "optional";
