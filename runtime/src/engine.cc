@@ -132,6 +132,8 @@ struct plugin_instance {
 };
 
 constexpr std::uint64_t stuck_retry_ns = 10'000'000;
+// Interface names tried for one session before it is given up (pppd falls back to any free unit).
+constexpr std::uint32_t max_interface_attempts = 16;
 
 using entry_list = std::vector<std::pair<std::string, std::string>>;
 
@@ -974,6 +976,20 @@ class engine_impl final : public engine {
     p_.run_hook(path, args, env);
   }
 
+  // The client's interface name for the attempt-th try: the configured one, then with its trailing
+  // number counted up (pptp0, pptp1, ...; a name without a number gets one).
+  static std::string next_interface_name(const std::string& name, std::uint32_t attempt) {
+    if (attempt == 0) {
+      return name;
+    }
+    std::size_t digits = name.size();
+    while (digits > 0 && name[digits - 1] >= '0' && name[digits - 1] <= '9') {
+      --digits;
+    }
+    const std::uint32_t base = digits < name.size() ? static_cast<std::uint32_t>(std::stoul(name.substr(digits))) : 0;
+    return name.substr(0, digits) + std::to_string(base + attempt);
+  }
+
   std::int32_t lowest_free_unit() const {
     std::int32_t u = 0;
     while (units_.contains(u)) {
@@ -992,24 +1008,36 @@ class engine_impl final : public engine {
     const auto mtu = static_cast<std::uint32_t>(ev.values[4] != 0 ? ev.values[4] : 1400);
     if (s.tun == invalid_handle) {
       tun_config tc;
-      if (server_) {
-        s.unit = lowest_free_unit();
-        units_.insert(s.unit);
-        tc.name = o_.ifname + std::to_string(s.unit);
-      } else {
-        tc.name = o_.ifname;
-      }
       tc.mtu = mtu;
       tc.local = s.local;
       tc.peer = s.remote;
       std::string error;
       std::string actual;
-      const handle h = p_.tun_open(tc, actual, error);
+      handle h = invalid_handle;
+      // Like pppd, whose unit may be taken by another program: warn and take the next free one.
+      std::int32_t unit = server_ ? lowest_free_unit() : -1;
+      for (std::uint32_t attempt = 0; attempt < max_interface_attempts && h == invalid_handle; ++attempt) {
+        tc.name = server_ ? o_.ifname + std::to_string(unit) : next_interface_name(o_.ifname, attempt);
+        std::string why;
+        h = p_.tun_open(tc, actual, why);
+        if (h == invalid_handle) {
+          ++counters_.tun_open_failed;
+          log(PPTPKIT_LOG_WARNING, s.connection, s.id, "cannot create interface " + tc.name + ": " + why);
+          error = error.empty() ? why : error;
+          for (++unit; server_ && units_.contains(unit);) {
+            ++unit;
+          }
+        }
+      }
       if (h == invalid_handle) {
-        ++counters_.tun_open_failed;
-        log(PPTPKIT_LOG_ERROR, s.connection, s.id, "cannot create interface " + tc.name + ": " + error);
+        log(PPTPKIT_LOG_ERROR, s.connection, s.id,
+            "no tunnel interface after " + std::to_string(max_interface_attempts) + " names: " + error);
         teardown(s, "no tunnel interface");
         return;
+      }
+      if (server_) {
+        s.unit = unit;
+        units_.insert(unit);
       }
       s.tun = h;
       s.ifname = actual.empty() ? tc.name : actual;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What an operator does to a running server, on the real daemon: `pptpkit status` over its local socket
 # (sessions, user, addresses, counters), SIGUSR1 (the same report into the log) and SIGHUP (re-read
-# chap-secrets: a user added meanwhile can log in, the running session stays up).
+# chap-secrets: a user added meanwhile can log in, the running session stays up). The second client
+# runs beside the first, so its pptp0 is taken: it moves on to pptp1, as pppd does.
 # Usage: tests/e2e/status_and_signals.sh [BUILD_DIR]
 source "$(dirname "$0")/lib.sh"
 e2e_init "$@"
@@ -42,8 +43,9 @@ e2e_step "SIGHUP: chap-secrets re-read, the running session kept"
 secret bob bob-password
 kill -HUP "$SERVER_PID"
 wait_until 5 log_has "$E2E_WORK/server.log" 're-read .*: 2 secrets' || e2e_fail "no re-read line after SIGHUP"
-start_client client2 "$CLI" bob --auth mschapv2 --ifname pptp9
+start_client client2 "$CLI" bob --auth mschapv2  # pptp0 is alice's: it takes pptp1
 wait_session client2
+[ "$(session_field "$E2E_WORK/client2.log" ifname)" = pptp1 ] || e2e_fail "bob's client did not move on to pptp1"
 alive "$SERVER_PID" || e2e_fail "the server exited"
 ping_ok "$CLI" "$server_ip" || e2e_fail "alice's session stopped carrying traffic"
 "$PPTPKIT" status --status-socket "$sock" >"$E2E_WORK/status.out" 2>&1 || e2e_fail "status failed"

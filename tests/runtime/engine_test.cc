@@ -914,6 +914,28 @@ TEST_F(engine_test, tun_failure_ends_only_that_session) {
   EXPECT_TRUE(ping_through(a, server, 21));
 }
 
+// Another program holds pptp0 on both machines (pppd, say): like pppd, each side warns and takes the next
+// unit rather than failing the session.
+TEST_F(engine_test, a_busy_interface_name_moves_on_to_the_next_unit) {
+  node& server = start_server();
+  node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
+  tun_config foreign;
+  foreign.name = "pptp0";
+  std::string actual, error;
+  ASSERT_NE(server.host->tun_open(foreign, actual, error), invalid_handle);
+  ASSERT_NE(a.host->tun_open(foreign, actual, error), invalid_handle);
+  ASSERT_TRUE(run_until([&] { return up(a) && up(server); }));
+  for (const node* n : {&server, &a}) {
+    EXPECT_TRUE(n->host->logged("cannot create interface pptp0: pptp0: Device or resource busy"));
+    EXPECT_TRUE(n->host->logged("ifname=pptp1"));
+    ASSERT_NE(n->host->tun("pptp1"), nullptr);
+  }
+  // The next session on the server gets the next free name, not the foreign one.
+  node& b = start_client("bob", 0xc6336402, "bob", "bob-pw");
+  ASSERT_TRUE(run_until([&] { return up(b) && up(server, 2); }));
+  EXPECT_TRUE(server.host->logged("ifname=pptp2"));
+}
+
 TEST_F(engine_test, partial_control_writes_are_resumed) {
   node& server = start_server();
   server.host->stream_window = 3;  // every control message goes out in pieces
