@@ -1,11 +1,9 @@
 #include "pptpkit/ppp/session.hpp"
 
-#include <arpa/inet.h>
-#include <sys/socket.h>  // AF_INET: glibc brings it with arpa/inet.h, FreeBSD does not
-
 #include <algorithm>
 #include <cstring>
 
+#include "pptpkit/core/ipv4.hpp"
 #include "pptpkit/core/packet.hpp"
 #include "pptpkit/ppp.h"
 
@@ -22,11 +20,11 @@ std::uint32_t parse_ipv4_key(const core::config_map& c, std::string_view key) {
   if (text.empty()) {
     return 0;
   }
-  in_addr a{};
-  if (inet_pton(AF_INET, text.c_str(), &a) != 1) {
+  const std::optional<std::uint32_t> address = core::parse_ipv4(text);
+  if (!address) {
     throw core::config_error(std::string(key) + ": not an IPv4 address: '" + text + "'");
   }
-  return ntohl(a.s_addr);
+  return *address;
 }
 
 namespace {

@@ -36,32 +36,6 @@ std::string in_quotes(std::string_view s) {
 
 }  // namespace
 
-std::optional<std::uint32_t> parse_ipv4(std::string_view text) {
-  std::uint32_t address = 0;
-  for (int i = 0; i < 4; ++i) {
-    const std::size_t dot = text.find('.');
-    if ((i < 3) == (dot == std::string_view::npos)) {
-      return std::nullopt;
-    }
-    const std::string_view part = text.substr(0, dot);
-    if (part.size() > 1 && part[0] == '0') {
-      return std::nullopt;  // "010" is octal to inet_aton; refuse rather than guess
-    }
-    const auto octet = parse_decimal(part, 255);
-    if (!octet) {
-      return std::nullopt;
-    }
-    address = (address << 8) | *octet;
-    text = dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
-  }
-  return address;
-}
-
-std::string format_ipv4(std::uint32_t a) {
-  return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 0xff) + "." + std::to_string((a >> 8) & 0xff) +
-         "." + std::to_string(a & 0xff);
-}
-
 cidr parse_cidr(std::string_view text) {
   const std::size_t slash = text.find('/');
   const auto address = parse_ipv4(text.substr(0, slash));

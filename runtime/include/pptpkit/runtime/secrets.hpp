@@ -28,6 +28,8 @@
 #include <utility>
 #include <vector>
 
+#include "pptpkit/core/ipv4.hpp"
+
 namespace pptpkit::runtime {
 
 class parse_error : public std::runtime_error {
@@ -36,8 +38,8 @@ class parse_error : public std::runtime_error {
 };
 
 // "A.B.C.D" (four decimal octets, no leading '+', no octal) -> host order; nullopt when malformed.
-std::optional<std::uint32_t> parse_ipv4(std::string_view text);
-std::string format_ipv4(std::uint32_t address);
+using core::format_ipv4;
+using core::parse_ipv4;
 
 // "A.B.C.D/N" (N 0-32; the host bits must be zero) or "A.B.C.D" (= /32). Throws parse_error.
 struct cidr {
