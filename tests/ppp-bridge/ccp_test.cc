@@ -192,31 +192,39 @@ std::size_t count_events(const endpoint& e, std::uint32_t type) {
       std::count_if(e.events.begin(), e.events.end(), [&](const auto& ev) { return ev.type == type; }));
 }
 
+// Opens an MS-CHAPv2 session between l.a (server) and l.b (client) on a link that loses the client's
+// first CCP Configure-Ack, and counts the server's CCP requests after that loss.
+struct lost_ccp_ack {
+  explicit lost_ccp_ack(link_pair& l) {
+    l.a.secrets["alice"] = {"s3cret", ""};
+    l.lose = [this](bool a_to_b, const bytes& f) {
+      if (a_to_b && ccp_code(f) == configure_request && dropped) {
+        ++requests_after;
+      }
+      if (!a_to_b && ccp_code(f) == configure_ack && !dropped) {
+        dropped = true;
+        return true;
+      }
+      return false;
+    };
+    EXPECT_EQ(l.a.open(server_params("mschapv2")), PPTPKIT_OK);
+    EXPECT_EQ(l.b.open(client_params("mschapv2")), PPTPKIT_OK);
+  }
+  bool dropped = false;
+  std::size_t requests_after = 0;
+};
+
 // The client's Configure-Ack of the server's (final, 128-bit) CCP request is lost; the client is Opened. RFC 1661 would
 // have the server send its request again, which pppd takes as a renegotiation and answers by ending
 // the link ("MPPE disabled"). The server waits a period for the peer's own request instead, hears
 // nothing, and opens: no further request, one ENCRYPTION_UP each side, no renegotiation.
 TEST(ccp, a_lost_configure_ack_opens_without_a_second_request) {
   link_pair l(5);
-  l.a.secrets["alice"] = {"s3cret", ""};
-  std::size_t requests_after_the_loss = 0;
-  bool dropped = false;
-  l.lose = [&](bool a_to_b, const bytes& f) {
-    if (a_to_b && ccp_code(f) == configure_request && dropped) {
-      ++requests_after_the_loss;
-    }
-    if (!a_to_b && ccp_code(f) == configure_ack && !dropped) {
-      dropped = true;
-      return true;
-    }
-    return false;
-  };
-  ASSERT_EQ(l.a.open(server_params("mschapv2")), PPTPKIT_OK);
-  ASSERT_EQ(l.b.open(client_params("mschapv2")), PPTPKIT_OK);
+  lost_ccp_ack loss(l);
   const std::uint64_t start = l.host.now;
   ASSERT_TRUE(l.run([&] { return encrypted_and_up(l); }));
-  EXPECT_TRUE(dropped);
-  EXPECT_EQ(requests_after_the_loss, 0u);
+  EXPECT_TRUE(loss.dropped);
+  EXPECT_EQ(loss.requests_after, 0u);
   EXPECT_EQ(l.a.stat("ccp_assumed_acks"), 1u);
   EXPECT_EQ(l.b.stat("ccp_assumed_acks"), 0u);
   // Two restart periods (3 s each) of patience, not more.
@@ -238,19 +246,9 @@ TEST(ccp, a_lost_configure_ack_opens_without_a_second_request) {
 // in for the lost Ack — the server opens on it and delivers it rather than dropping it.
 TEST(ccp, an_mppe_frame_stands_in_for_a_lost_configure_ack) {
   link_pair l(5);
-  l.a.secrets["alice"] = {"s3cret", ""};
-  bool dropped = false;
-  l.lose = [&](bool a_to_b, const bytes& f) {
-    if (!a_to_b && ccp_code(f) == configure_ack && !dropped) {
-      dropped = true;
-      return true;
-    }
-    return false;
-  };
-  ASSERT_EQ(l.a.open(server_params("mschapv2")), PPTPKIT_OK);
-  ASSERT_EQ(l.b.open(client_params("mschapv2")), PPTPKIT_OK);
+  lost_ccp_ack loss(l);
   ASSERT_TRUE(l.run([&] { return l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP) != nullptr; }));
-  ASSERT_TRUE(dropped);
+  ASSERT_TRUE(loss.dropped);
   ASSERT_EQ(l.a.find(PPTPKIT_PPP_EVENT_ENCRYPTION_UP), nullptr);  // still waiting for the Ack
   const std::uint64_t before = l.host.now;
   l.b.feed_net(ipv4_datagram(7, 200));

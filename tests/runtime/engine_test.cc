@@ -151,6 +151,14 @@ class engine_test : public ::testing::Test {
   }
 
   node& start_server() { return start("server", server_ip, server_options()); }
+  // Another machine with a plain TCP connection to the server's port 1723, for scripted bytes.
+  std::pair<sim_host*, handle> raw_control_connection() {
+    sim_host& attacker = net_.add_host("attacker", 0xcb007101);
+    std::string error;
+    const handle h = attacker.tcp_connect({server_ip, 1723}, error);
+    run_for(10 * ms);
+    return {&attacker, h};
+  }
   node& start_client(const std::string& name, std::uint32_t address, const std::string& user,
                      const std::string& password) {
     return start(name, address, client_options(user, password));
@@ -463,19 +471,16 @@ TEST_F(engine_test, garbage_on_one_control_connection_does_not_disturb_another) 
   node& server = start_server();
   node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
   ASSERT_TRUE(run_until([&] { return up(a) && up(server); }));
-  sim_host& attacker = net_.add_host("attacker", 0xcb007101);
-  std::string error;
-  const handle h = attacker.tcp_connect({server_ip, 1723}, error);
-  run_for(10 * ms);
+  const auto [attacker, h] = raw_control_connection();
   if (real_plugins) {
     // A whole PPTP header with a wrong magic cookie (RFC 2637 §2: 0x1A2B3C4D).
     const std::uint8_t junk[] = {0x00, 0x10, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef,
                                  0x00, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00};
-    EXPECT_EQ(attacker.stream_write(h, junk).status, io_status::ok);
+    EXPECT_EQ(attacker->stream_write(h, junk).status, io_status::ok);
     ASSERT_TRUE(run_until([&] { return server.host->logged("[c2] control connection down:"); }));
   } else {
     const std::uint8_t junk[] = {0x00, 0x05, 0xee, 0x00, 0xff, 0xff, 0xff, 0xff};
-    EXPECT_EQ(attacker.stream_write(h, junk).status, io_status::ok);
+    EXPECT_EQ(attacker->stream_write(h, junk).status, io_status::ok);
     ASSERT_TRUE(run_until([&] { return server.host->logged("control connection down: malformed message"); }));
     // The plugin's own log line carries the connection the runtime was feeding it for.
     EXPECT_TRUE(server.host->logged("[c2] bad message length 5"));
@@ -491,16 +496,13 @@ TEST_F(engine_test, a_peer_that_floods_rejections_cannot_flood_the_log) {
   node& server = start_server();
   node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
   ASSERT_TRUE(run_until([&] { return up(a) && up(server); }));
-  sim_host& attacker = net_.add_host("attacker", 0xcb007101);
-  std::string error;
-  const handle h = attacker.tcp_connect({server_ip, 1723}, error);
-  run_for(10 * ms);
+  const auto [attacker, h] = raw_control_connection();
   // RFC 2637 §2.1 SCCRQ: 156 bytes, protocol version 1.0, host name and vendor left empty.
   std::vector<std::uint8_t> sccrq(156, 0);
   const std::uint8_t sccrq_head[] = {0x00, 0x9c, 0x00, 0x01, 0x1a, 0x2b, 0x3c,
                                      0x4d, 0x00, 0x01, 0x00, 0x00, 0x01, 0x00};
   std::copy(std::begin(sccrq_head), std::end(sccrq_head), sccrq.begin());
-  ASSERT_EQ(attacker.stream_write(h, sccrq).status, io_status::ok);
+  ASSERT_EQ(attacker->stream_write(h, sccrq).status, io_status::ok);
   run_for(50 * ms);
   // RFC 2637 §2.12 Call-Clear-Request (16 bytes) for call 0x7777, which this connection never opened.
   const std::uint8_t ccrq[] = {0x00, 0x10, 0x00, 0x01, 0x1a, 0x2b, 0x3c, 0x4d,
@@ -511,7 +513,7 @@ TEST_F(engine_test, a_peer_that_floods_rejections_cannot_flood_the_log) {
     for (std::size_t j = 0; j < 100; ++j) {
       burst.insert(burst.end(), std::begin(ccrq), std::end(ccrq));
     }
-    ASSERT_EQ(attacker.stream_write(h, burst).status, io_status::ok);
+    ASSERT_EQ(attacker->stream_write(h, burst).status, io_status::ok);
     run_for(1 * ms);
   }
   run_for(100 * ms);
@@ -522,7 +524,7 @@ TEST_F(engine_test, a_peer_that_floods_rejections_cannot_flood_the_log) {
   EXPECT_NE(report.find("log_lines_suppressed=" + std::to_string(flood - lines)), std::string::npos) << report;
   // After a quiet spell the next line gets through, preceded by how many were left out.
   run_for(10 * s);
-  ASSERT_EQ(attacker.stream_write(h, ccrq).status, io_status::ok);
+  ASSERT_EQ(attacker->stream_write(h, ccrq).status, io_status::ok);
   run_for(10 * ms);
   EXPECT_TRUE(server.host->logged(std::to_string(flood - lines) + " log lines suppressed (rate limit"));
   EXPECT_EQ(server.host->count_logs("CCRQ for unknown call"), lines + 1);
