@@ -191,6 +191,51 @@ void ppp_mppe128_stateful_roundtrip(benchmark::State& state) {
 }
 BENCHMARK(ppp_mppe128_stateful_roundtrip);
 
+// The clear round trip plus the next_deadline() a host asks every loop, while the server instance holds
+// range(0) - 1 other sessions waiting in LCP (each with a restart timer): the timer index keeps both
+// independent of how many sessions there are (Arg 10000 against Arg 1).
+void ppp_roundtrip_among_sessions(benchmark::State& state) {
+  linked_pair l("refused");
+  const pptpkit_config_entry waiting[] = {{"role", "server"},        {"auth", "mschapv2"}, {"local_ip", "10.0.0.1"},
+                                          {"remote_ip", "10.0.0.2"}, {"ipv6", "0"},        {"lcp_echo_interval", "0"}};
+  for (std::int64_t i = 1; i < state.range(0); ++i) {
+    pptpkit_command cmd = PPTPKIT_COMMAND_INIT;
+    cmd.type = PPTPKIT_PPP_CMD_SESSION_OPEN;
+    cmd.channel = static_cast<std::uint32_t>(1000 + i);
+    cmd.entries = waiting;
+    cmd.entry_count = 6;
+    l.ops.command(l.server, &cmd, 0);
+    pptpkit_batch sent = PPTPKIT_BATCH_INIT;  // their LCP Configure-Requests go nowhere
+    while (l.ops.poll(l.server, PPTPKIT_PPP_PORT_LINK, &sent, PPTPKIT_BATCH_MAX, 0) > 0) {
+      l.host.drain(sent);
+    }
+  }
+  pptpkit_packet* p = l.host.pool().alloc();
+  std::uint8_t* d = p == nullptr ? nullptr : core::put(*p, 1396);
+  if (d == nullptr) {
+    state.SkipWithError("no packet");
+    return;
+  }
+  fill_ipv4(d, 1396);
+  p->channel = 1;
+  pptpkit_batch b = PPTPKIT_BATCH_INIT;
+  for (auto _ : state) {
+    b.head = b.tail = &p->link;
+    b.count = 1;
+    l.ops.feed(l.client, PPTPKIT_PPP_PORT_NET, &b, 0);
+    l.ops.poll(l.client, PPTPKIT_PPP_PORT_LINK, &b, 1, 0);
+    l.ops.feed(l.server, PPTPKIT_PPP_PORT_LINK, &b, 0);
+    l.ops.poll(l.server, PPTPKIT_PPP_PORT_NET, &b, 1, 0);
+    benchmark::DoNotOptimize(l.ops.next_deadline(l.server));
+  }
+  if (b.count != 1 || PPTPKIT_PACKET_OF(b.head) != p || p->length != 1396) {
+    state.SkipWithError("the packet did not make the round trip");
+  }
+  l.host.pool().free(p);
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * 1396);
+}
+BENCHMARK(ppp_roundtrip_among_sessions)->Arg(1)->Arg(10000);
+
 // The core alone: push the (compressed) header, parse it, pull it.
 void ppp_header_push_parse_pull(benchmark::State& state) {
   auto pool = core::packet_pool::create({.packets = 1});

@@ -1,5 +1,7 @@
 #include "pptpkit/ppp/plugin.hpp"
 
+#include <algorithm>
+#include <boost/intrusive/set.hpp>
 #include <unordered_map>
 
 #include "pptpkit/ppp.h"
@@ -32,12 +34,18 @@ void reject_unknown_session_keys(const core::config_map& config) {
                          "mppe_stateful"});
 }
 
+struct timer_key_of {
+  using type = std::uint64_t;
+  const type& operator()(const session& s) const noexcept { return s.timer_key; }
+};
+
 class ppp_instance final : public core::instance {
  public:
   ppp_instance(const core::host& host, core::config_map defaults) : host_(host), defaults_(std::move(defaults)) {
     reject_unknown_session_keys(defaults_);
   }
   ~ppp_instance() override {
+    timers_.clear();
     sessions_.clear();
     host_.free(link_out_);
     host_.free(net_out_);
@@ -63,6 +71,7 @@ class ppp_instance final : public core::instance {
       } else {
         it->second->feed_net(*p, now);
       }
+      rearm(*it->second);
     }
     reap();
     return port == PPTPKIT_PPP_PORT_LINK || port == PPTPKIT_PPP_PORT_NET ? PPTPKIT_OK : PPTPKIT_ERR_NOT_SUPPORTED;
@@ -105,6 +114,7 @@ class ppp_instance final : public core::instance {
         session& ref = *s;
         sessions_.emplace(cmd.channel, std::move(s));
         ref.open(now);
+        rearm(ref);
         break;
       }
       case PPTPKIT_PPP_CMD_SESSION_CLOSE:
@@ -117,6 +127,7 @@ class ppp_instance final : public core::instance {
         } else {
           it->second->lower_down(now);
         }
+        rearm(*it->second);
         break;
       case PPTPKIT_PPP_CMD_AUTH_SECRET: {
         if (it == sessions_.end()) {
@@ -131,6 +142,7 @@ class ppp_instance final : public core::instance {
         if (!it->second->auth_secret(cmd.values[0] == 1, secret, remote, now)) {
           rc = PPTPKIT_ERR_STATE;
         }
+        rearm(*it->second);
         break;
       }
       default:
@@ -144,17 +156,20 @@ class ppp_instance final : public core::instance {
   std::int32_t poll_event(pptpkit_event& out) noexcept override { return events_.pop(&out); }
 
   std::uint64_t next_deadline() const noexcept override {
-    std::uint64_t d = PPTPKIT_NO_DEADLINE;
-    for (const auto& [id, s] : sessions_) {
-      d = std::min(d, s->deadline());
-    }
-    return d;
+    return timers_.empty() ? PPTPKIT_NO_DEADLINE : timers_.begin()->timer_key;
   }
 
   std::int32_t tick(std::uint64_t now) noexcept override {
-    for (auto& [id, s] : sessions_) {
-      if (s->deadline() <= now) {
-        s->tick(now);
+    while (!timers_.empty() && timers_.begin()->timer_key <= now) {
+      session& s = *timers_.begin();
+      timers_.erase(timers_.begin());
+      if (s.deadline() <= now) {  // an early key (see rearm) only costs this visit
+        s.tick(now);
+      }
+      const std::uint64_t d = s.deadline();
+      if (d != PPTPKIT_NO_DEADLINE) {
+        s.timer_key = std::max(d, now + 1);  // tick ran everything due at now
+        timers_.insert(s);
       }
     }
     reap();
@@ -185,6 +200,26 @@ class ppp_instance final : public core::instance {
   }
 
  private:
+  using timer_index = boost::intrusive::multiset<
+      session, boost::intrusive::member_hook<session, boost::intrusive::set_member_hook<>, &session::timer_hook>,
+      boost::intrusive::key_of_value<timer_key_of>>;
+
+  // Files s in the timer index after something may have moved its deadline. Only an earlier deadline
+  // moves the key: a later one costs one early visit in tick(), not a re-file per packet.
+  void rearm(session& s) noexcept {
+    const std::uint64_t d = s.deadline();
+    if (s.timer_hook.is_linked()) {
+      if (s.timer_key <= d) {
+        return;
+      }
+      timers_.erase(timers_.iterator_to(s));
+    } else if (d == PPTPKIT_NO_DEADLINE) {
+      return;
+    }
+    s.timer_key = d;
+    timers_.insert(s);
+  }
+
   // Sessions that emitted LINK_DOWN are destroyed between calls, never inside their own callbacks.
   void reap() noexcept {
     if (finished_sessions_ == 0) {
@@ -194,6 +229,9 @@ class ppp_instance final : public core::instance {
     for (auto it = sessions_.begin(); it != sessions_.end();) {
       if (it->second->finished()) {
         retired_ += it->second->counters();
+        if (it->second->timer_hook.is_linked()) {
+          timers_.erase(timers_.iterator_to(*it->second));
+        }
         it = sessions_.erase(it);
       } else {
         ++it;
@@ -207,6 +245,7 @@ class ppp_instance final : public core::instance {
   core::packet_list net_out_;
   core::event_queue events_;
   std::unordered_map<std::uint32_t, std::unique_ptr<session>> sessions_;
+  timer_index timers_;  // after sessions_: unlinked (cleared) before the sessions go
   session_counters retired_;
   session_counters instance_counters_;
   std::uint32_t finished_sessions_ = 0;

@@ -260,6 +260,31 @@ TEST(keepalive, unanswered_echoes_end_the_link) {
   EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_LINK_DOWN)->values[0], PPTPKIT_PPP_REASON_ECHO_TIMEOUT);
 }
 
+// next_deadline() is the earliest timer of all sessions (from the plugin's timer index), a session that
+// ends leaves the index, and tick() retransmits only for the sessions that are due.
+TEST(timers, next_deadline_follows_the_earliest_session_across_many) {
+  pptpkit::testing::test_host host;
+  endpoint e(host, "server");
+  constexpr std::uint64_t s = 1'000'000'000;
+  for (std::uint32_t ch = 1; ch <= 200; ++ch) {
+    host.now = ch * 10'000'000;  // session ch opens at ch x 10 ms: its LCP restart timer at +3 s
+    ASSERT_EQ(e.open(server_params("mschapv2"), ch), PPTPKIT_OK);
+  }
+  EXPECT_EQ(e.take_link().size(), 200u);  // one Configure-Request each
+  EXPECT_EQ(e.deadline(), 10'000'000 + 3 * s);
+  ASSERT_EQ(e.simple_command(PPTPKIT_PPP_CMD_LOWER_DOWN, 1), PPTPKIT_OK);
+  e.drain_events();
+  EXPECT_EQ(e.deadline(), 20'000'000 + 3 * s);  // session 1 is gone
+  host.now = 3 * s + 505'000'000;               // sessions 2..50 are due
+  e.tick();
+  EXPECT_EQ(e.take_link().size(), 49u);
+  EXPECT_EQ(e.deadline(), 510'000'000 + 3 * s);  // session 51
+  host.now = 5 * s;                              // the first timers of sessions 51..200
+  e.tick();
+  EXPECT_EQ(e.take_link().size(), 150u);
+  EXPECT_EQ(e.deadline(), 6 * s + 505'000'000);  // 2..50 again, 3 s after their retransmission
+}
+
 TEST(lower_down, ends_the_session_at_once) {
   link_pair l;
   l.a.secrets["alice"] = {"s3cret", ""};

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <array>
+#include <boost/intrusive/set_hook.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -85,6 +86,11 @@ class session final : private control_output, private layer_events, private auth
 
   std::uint64_t deadline() const noexcept;
   void tick(std::uint64_t now);
+
+  // The plugin's timer index (an intrusive multiset ordered by timer_key, which is never later than
+  // deadline()): next_deadline() is its first key, and tick() visits only the sessions that are due.
+  boost::intrusive::set_member_hook<> timer_hook;
+  std::uint64_t timer_key = UINT64_MAX;
 
   // The session ended (EVENT_LINK_DOWN was emitted); the owner destroys it.
   bool finished() const noexcept { return finished_; }
