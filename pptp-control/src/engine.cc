@@ -164,6 +164,10 @@ bool engine::invariants_hold() const noexcept {
       return false;
     }
   }
+  // A cached deadline may be early (poll forgot a connection), never late.
+  if (!deadline_stale_ && deadline_cache_ > earliest_deadline()) {
+    return false;
+  }
   return listed == calls_.size() && calls_.size() == call_ids_.live_count();
 }
 
@@ -437,6 +441,7 @@ void engine::protocol_error(connection& c, counters& ctr, std::uint64_t counters
 
 std::int32_t engine::feed(std::uint32_t port, pptpkit_batch& in, std::uint64_t now_ns) noexcept {
   now_ = now_ns;
+  deadline_stale_ = true;
   core::packet_list packets;
   packets.adopt(in);
   if (port != PPTPKIT_CONTROL_PORT_STREAM) {
@@ -917,6 +922,7 @@ void engine::on_sli(connection& c, const set_link_info& m) {
 
 std::int32_t engine::command(const pptpkit_command& cmd, std::uint64_t now_ns) {
   now_ = now_ns;
+  deadline_stale_ = true;
   std::int32_t rc = PPTPKIT_ERR_NOT_SUPPORTED;
   if (cmd.type == PPTPKIT_CONTROL_CMD_CONNECTION_OPEN) {
     rc = cmd_open(cmd, now_ns);
@@ -1182,6 +1188,17 @@ std::int32_t engine::poll_event(pptpkit_event& out) noexcept {
 // Time
 
 std::uint64_t engine::next_deadline() const noexcept {
+  // The host asks every loop; with thousands of connections the walk below runs only after something
+  // changed. poll() is not a change: it only sends what is queued and forgets closed connections, so
+  // the cached deadline can only be early (a tick with nothing to do), never late.
+  if (deadline_stale_) {
+    deadline_cache_ = earliest_deadline();
+    deadline_stale_ = false;
+  }
+  return deadline_cache_;
+}
+
+std::uint64_t engine::earliest_deadline() const noexcept {
   std::uint64_t d = PPTPKIT_NO_DEADLINE;
   for (const auto& [id, owned] : connections_) {
     const connection& c = *owned;
@@ -1212,6 +1229,7 @@ std::uint64_t engine::next_deadline() const noexcept {
 
 std::int32_t engine::tick(std::uint64_t now_ns) noexcept {
   now_ = now_ns;
+  deadline_stale_ = true;
   for (auto& [id, owned] : connections_) {
     connection& c = *owned;
     switch (c.state) {

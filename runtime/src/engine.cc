@@ -332,9 +332,11 @@ class engine_impl final : public engine {
     if (reconnect_at_ != 0) {
       d = std::min(d, reconnect_at_);
     }
-    for (const auto& [id, c] : connections_) {
-      if (c.connecting) {
-        d = std::min(d, c.connect_deadline);
+    if (!server_) {  // only a client connects (one connection): a server never walks its thousands here
+      for (const auto& [id, c] : connections_) {
+        if (c.connecting) {
+          d = std::min(d, c.connect_deadline);
+        }
       }
     }
     return d;
@@ -1496,9 +1498,11 @@ class engine_impl final : public engine {
       drain();
     }
     std::vector<std::uint32_t> timed_out;
-    for (auto& [id, c] : connections_) {
-      if (c.connecting && now_ >= c.connect_deadline) {
-        timed_out.push_back(id);
+    if (!server_) {  // connect timeouts are a client's (see next_deadline)
+      for (auto& [id, c] : connections_) {
+        if (c.connecting && now_ >= c.connect_deadline) {
+          timed_out.push_back(id);
+        }
       }
     }
     for (std::uint32_t id : timed_out) {

@@ -142,10 +142,12 @@ class engine final : public core::instance {
   control::counters totals() const noexcept;
   const call_id_allocator& call_ids() const noexcept { return call_ids_; }
   // Consistency of the tables (for tests and fuzzers): every call belongs to a live connection that
-  // lists it, every live call id is a call, and the ready list holds exactly the connections with output.
+  // lists it, every live call id is a call, the ready list holds exactly the connections with output,
+  // and the cached next_deadline() is not later than the earliest timer.
   bool invariants_hold() const noexcept;
 
  private:
+  std::uint64_t earliest_deadline() const noexcept;  // the walk behind next_deadline()
   // Input.
   bool on_message(connection& c, std::span<const std::uint8_t> msg, std::uint64_t now);
   void on_sccrq(connection& c, const start_control_connection_request& m, std::uint64_t now);
@@ -215,6 +217,9 @@ class engine final : public core::instance {
   std::uint32_t next_echo_identifier_ = 1;
   bool have_closed_ = false;  // some connection waits for reap()
   std::uint64_t now_ = 0;     // the now_ns of the call being served
+  // next_deadline()'s answer, recomputed after feed, command or tick (see next_deadline).
+  mutable std::uint64_t deadline_cache_ = PPTPKIT_NO_DEADLINE;
+  mutable bool deadline_stale_ = true;
 };
 
 }  // namespace pptpkit::control
