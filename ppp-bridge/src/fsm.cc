@@ -17,7 +17,7 @@ const char* to_string(fsm_state s) noexcept {
 
 void fsm::set_state(fsm_state s) noexcept {
   state_ = s;
-  waiting_for_peer_ = false;
+  patience_ = {};
   // RFC 1661 §4.6: the restart timer runs only while a Configure- or Terminate-Request is outstanding.
   if (s != S::closing && s != S::stopping && s != S::req_sent && s != S::ack_rcvd && s != S::ack_sent) {
     deadline_ = UINT64_MAX;
@@ -41,6 +41,7 @@ void fsm::scr(std::uint64_t now) noexcept {
   handler_.build_request(w);
   req_len_ = static_cast<std::uint32_t>(w.written());
   req_id_ = id_++;
+  patience_ = {};
   if (restart_count_ > 0) {
     --restart_count_;
   }
@@ -186,13 +187,14 @@ void fsm::tick(std::uint64_t now) noexcept {
         set_state(S::req_sent);
         break;
       case S::ack_sent:  // TO+ in Ack-Sent: scr/8
-        if (config_.patient_ack_sent && request_mirrors_peers() && !waiting_for_peer_) {
-          waiting_for_peer_ = true;  // see fsm_config::patient_ack_sent
-          start_timer(now);
-        } else if (waiting_for_peer_) {
-          assume_ack();  // a whole period of silence: the peer is Opened
+        if (!config_.patient_ack_sent || !request_mirrors_peers() || patience_.peer_requests >= 2) {
+          scr(now);  // RFC 1661; or the peer asked twice since our request went out: it lacks ours
+        } else if (patience_.expired && patience_.peer_requests == patience_.peer_requests_at_expiry) {
+          assume_ack();  // a whole period without a word from the peer: it is Opened
         } else {
-          scr(now);
+          patience_.expired = true;  // see fsm_config::patient_ack_sent
+          patience_.peer_requests_at_expiry = patience_.peer_requests;
+          start_timer(now);
         }
         break;
       default:
@@ -344,21 +346,15 @@ void fsm::rcr(const control_packet& pkt, std::uint64_t now) noexcept {
         scn();
       }
       break;
-    case S::ack_sent: {  // RCR+ in Ack-Sent: sca/8; RCR-: scn/6
-      // A request while we wait (patient_ack_sent) says the peer has not opened: ours goes out again.
-      const bool resend = waiting_for_peer_;
+    case S::ack_sent:  // RCR+ in Ack-Sent: sca/8; RCR-: scn/6
       if (good) {
         sca();
-        waiting_for_peer_ = false;
+        ++patience_.peer_requests;  // patient_ack_sent: counted, not answered with our request at once
       } else {
         scn();
         set_state(S::req_sent);
       }
-      if (resend) {
-        scr(now);
-      }
       break;
-    }
     case S::opened:  // RCR+ in Opened: tld,scr,sca/8; RCR-: tld,scr,scn/6
       tld();
       scr(now);

@@ -224,8 +224,15 @@ TEST_P(every_auth, a_randomly_lossy_link_still_reaches_opened) {
     l.a.secrets["alice"] = {"s3cret", ""};
     std::mt19937_64 rng(seed);
     l.lose = [&](bool, const bytes&) { return rng() % 5 == 0; };  // 20% loss, both ways
-    ASSERT_EQ(l.a.open(server_params(GetParam().name)), PPTPKIT_OK);
-    ASSERT_EQ(l.b.open(client_params(GetParam().name)), PPTPKIT_OK);
+    // At 20% loss both ways a request and its answer both arrive 64% of the time, so RFC 1661's ten
+    // attempts (Max-Configure) run out now and then, and the automaton stops as the RFC says (seed 28
+    // did, for IPCP, on the server). This test is about converging, so it allows twenty.
+    kv server = server_params(GetParam().name);
+    kv client = client_params(GetParam().name);
+    server.push_back({"max_configure", "20"});
+    client.push_back({"max_configure", "20"});
+    ASSERT_EQ(l.a.open(server), PPTPKIT_OK);
+    ASSERT_EQ(l.b.open(client), PPTPKIT_OK);
     EXPECT_TRUE(l.run([&] { return opened(l); }, 300'000'000'000ull));
     if (opened(l)) {
       EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_IPV4_UP)->values[1], 0x0a000002u);

@@ -44,14 +44,14 @@ struct fsm_config {
   std::uint32_t max_terminate = 2;           // Max-Terminate, default 2
   std::uint32_t max_configure = 10;          // Max-Configure, default 10
   std::uint32_t max_failure = 5;             // Max-Failure, default 5
-  // In Ack-Sent, when the restart timer expires and our request carries the very options the peer asked
-  // for (and we Acked), wait one more period before sending it again: a peer that has not opened (our
-  // request or its reply was lost) sends its own request again in that time, and we answer it and ours
-  // goes out at once; a peer that stays silent received our request and Acked it, and only its Ack was
-  // lost, so we open without another request. Were we wrong, the peer's next request renegotiates as
-  // RFC 1661 says. Used by CCP: pppd takes any Configure-Request in Opened as a renegotiation and, with
-  // MPPE, ends the link ("MPPE disabled"), so the retransmission RFC 1661 prescribes would turn one lost
-  // Ack into a dropped session.
+  // In Ack-Sent, when our request carries the very options the peer asked for (and we Acked), the
+  // restart timer does not send it again at once. A peer that never got it (Req-Sent or Ack-Rcvd) keeps
+  // repeating its own request every period: after its second repeat ours goes out again. A peer that
+  // Acked it is Opened, or opens on our Ack of its one repeat, and then falls silent: after a whole
+  // period without a word we open without another request, its Ack having been lost. Were we wrong, the
+  // peer's next request renegotiates as RFC 1661 says. Used by CCP: pppd takes any Configure-Request
+  // in Opened as a renegotiation and, with MPPE, ends the link ("MPPE disabled"), so the retransmission
+  // RFC 1661 prescribes would turn one lost Ack into a dropped session.
   bool patient_ack_sent = false;
 };
 
@@ -176,8 +176,13 @@ class fsm {
   fsm_config config_;
   fsm_state state_ = fsm_state::initial;
   std::uint32_t restart_count_ = 0;
-  std::uint32_t naks_sent_ = 0;    // Configure-Naks sent since the last Configure-Ack (Max-Failure)
-  bool waiting_for_peer_ = false;  // Ack-Sent, patient_ack_sent: the timer expired once, no request sent
+  std::uint32_t naks_sent_ = 0;  // Configure-Naks sent since the last Configure-Ack (Max-Failure)
+  // Ack-Sent with patient_ack_sent, since our last request went out.
+  struct patience {
+    bool expired = false;                       // the restart timer expired and we sent nothing
+    std::uint32_t peer_requests = 0;            // the peer's requests (repeats) we Acked
+    std::uint32_t peer_requests_at_expiry = 0;  // ... counted when the timer last expired
+  } patience_;
   std::uint64_t deadline_ = UINT64_MAX;
   std::uint8_t id_ = 1;
   std::uint8_t req_id_ = 0;  // identifier of our last Configure-Request
