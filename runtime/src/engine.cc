@@ -154,6 +154,7 @@ struct connection {
   bool stopping = false;  // CONNECTION_STOP sent
   core::packet_list out;  // one control message per packet, in order
   std::uint32_t out_bytes = 0;
+  bool flush_listed = false;  // in the engine's to_flush_ list
   bool watching_write = false;
   std::vector<std::uint32_t> sessions;
 };
@@ -721,6 +722,10 @@ class engine_impl final : public engine {
   void queue_output(connection& c, pptpkit_packet& p) {
     c.out_bytes += p.length;
     c.out.push_back(p);
+    if (!c.flush_listed) {
+      c.flush_listed = true;
+      to_flush_.push_back(c.id);
+    }
     if (c.out_bytes > control_output_limit) {
       ++counters_.control_output_overflow;
       log(PPTPKIT_LOG_WARNING, c.id, 0,
@@ -1449,17 +1454,16 @@ class engine_impl final : public engine {
         break;
       }
     }
-    std::vector<std::uint32_t> ids;
-    for (auto& [id, c] : connections_) {
-      if (!c.out.empty() || c.down) {
-        ids.push_back(id);
-      }
-    }
-    for (std::uint32_t id : ids) {
+    // Write what the connections that queued output since the last drain have (not a walk over every
+    // connection: a server may hold thousands). What the socket does not take waits for writability.
+    flushing_.swap(to_flush_);
+    for (std::uint32_t id : flushing_) {
       if (auto ci = connections_.find(id); ci != connections_.end()) {
+        ci->second.flush_listed = false;
         flush(ci->second);
       }
     }
+    flushing_.clear();
     if (stopping_ && server_ && connections_.empty()) {
       finished_ = true;
     }
@@ -1689,6 +1693,8 @@ class engine_impl final : public engine {
   std::map<std::uint32_t, connection> connections_;
   std::map<std::uint32_t, session> sessions_;
   std::set<std::int32_t> units_;
+  std::vector<std::uint32_t> to_flush_;  // connections with output queued since the last drain()
+  std::vector<std::uint32_t> flushing_;  // drain()'s working copy (both keep their capacity)
   std::vector<status_client> status_clients_;
   std::vector<readiness> ready_;
   std::uint32_t next_connection_id_ = 0;
