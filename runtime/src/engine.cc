@@ -230,10 +230,7 @@ class engine_impl final : public engine {
 
   ~engine_impl() override {
     for (auto& [id, c] : connections_) {
-      pool_->free_list(c.out);
-      if (c.h != invalid_handle) {
-        p_.close(c.h);
-      }
+      release_socket(c);
     }
     for (auto& [id, s] : sessions_) {
       pool_->free_list(s.held);
@@ -659,13 +656,8 @@ class engine_impl final : public engine {
     }
   }
 
-  // TCP is gone under us: the control plugin drops the calls (CALL_DOWN events) and the connection.
-  void lost_connection(std::uint32_t id) {
-    auto it = connections_.find(id);
-    if (it == connections_.end()) {
-      return;
-    }
-    connection& c = it->second;
+  // Closes the connection's socket and frees what it had queued for it.
+  void release_socket(connection& c) {
     if (c.h != invalid_handle) {
       owners_.erase(c.h);
       p_.close(c.h);
@@ -673,6 +665,16 @@ class engine_impl final : public engine {
     }
     pool_->free_list(c.out);
     c.out_bytes = 0;
+  }
+
+  // TCP is gone under us: the control plugin drops the calls (CALL_DOWN events) and the connection.
+  void lost_connection(std::uint32_t id) {
+    auto it = connections_.find(id);
+    if (it == connections_.end()) {
+      return;
+    }
+    connection& c = it->second;
+    release_socket(c);
     if (!c.down) {
       command(control_, PPTPKIT_CONTROL_CMD_CONNECTION_CLOSED, id, {}, {}, id);
       drain_events();
@@ -707,12 +709,7 @@ class engine_impl final : public engine {
     if (it == connections_.end()) {
       return;
     }
-    connection& c = it->second;
-    if (c.h != invalid_handle) {
-      owners_.erase(c.h);
-      p_.close(c.h);
-    }
-    pool_->free_list(c.out);
+    release_socket(it->second);
     connections_.erase(it);
     if (stopping_ && connections_.empty()) {
       finished_ = true;
