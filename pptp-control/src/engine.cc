@@ -699,6 +699,17 @@ void engine::on_echo_reply(connection& c, const echo_reply& m) {
   c.echo_deadline_ns = PPTPKIT_NO_DEADLINE;
 }
 
+// An OCRP or ICRP refusing the peer's call for want of a call id (RFC 2637 §2.8, §2.10: General Error,
+// error No-Resource).
+template <class Reply>
+void engine::refuse_call(connection& c, std::uint16_t peer_call_id, std::uint8_t result, std::uint64_t now) {
+  if (auto* r = send<Reply>(c, now)) {
+    r->peer_call_id = peer_call_id;
+    r->result_code = result;
+    r->error_code = error_code::no_resource;
+  }
+}
+
 void engine::on_ocrq(connection& c, const outgoing_call_request& m, std::uint64_t now) {
   if (settings_.role != role::pac || c.state != connection_state::established) {
     drop_unexpected(c, "OCRQ");
@@ -708,11 +719,7 @@ void engine::on_ocrq(connection& c, const outgoing_call_request& m, std::uint64_
   // answers at once: OCRP Connected, established.
   call* k = new_call(c, call_direction::outgoing, now);
   if (k == nullptr) {
-    if (auto* r = send<outgoing_call_reply>(c, now)) {
-      r->peer_call_id = m.call_id.value();
-      r->result_code = ocrp_result::general_error;
-      r->error_code = error_code::no_resource;
-    }
+    refuse_call<outgoing_call_reply>(c, m.call_id.value(), ocrp_result::general_error, now);
     return;
   }
   k->peer_id = m.call_id.value();
@@ -776,11 +783,7 @@ void engine::on_icrq(connection& c, const incoming_call_request& m, std::uint64_
   // RFC 2637 §3.2.4: idle -> ICRP -> wait_connect.
   call* k = new_call(c, call_direction::incoming, now);
   if (k == nullptr) {
-    if (auto* r = send<incoming_call_reply>(c, now)) {
-      r->peer_call_id = m.call_id.value();
-      r->result_code = icrp_result::general_error;
-      r->error_code = error_code::no_resource;
-    }
+    refuse_call<incoming_call_reply>(c, m.call_id.value(), icrp_result::general_error, now);
     return;
   }
   k->peer_id = m.call_id.value();

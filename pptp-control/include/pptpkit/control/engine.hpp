@@ -183,6 +183,8 @@ class engine final : public core::instance {
   void send_echo_request(connection& c, std::uint64_t now);
   void send_cdn(connection& c, const call& k, std::uint8_t result, std::uint64_t now);
   void send_ccrq(connection& c, const call& k, std::uint64_t now);
+  template <class Reply>
+  void refuse_call(connection& c, std::uint16_t peer_call_id, std::uint8_t result, std::uint64_t now);
 
   // Connections and calls.
   connection* lookup(std::uint32_t id) noexcept;
