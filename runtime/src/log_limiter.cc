@@ -4,14 +4,21 @@
 
 namespace pptpkit::runtime {
 
-log_limiter::verdict log_limiter::admit(std::string_view component, std::uint64_t now_ns) {
+log_limiter::verdict log_limiter::admit(std::string_view key, std::uint64_t now_ns) {
   const std::uint64_t capacity = std::uint64_t{limits_.burst} * 1000;
-  auto it = std::find_if(buckets_.begin(), buckets_.end(), [&](const bucket& b) { return b.component == component; });
-  if (it == buckets_.end()) {
-    buckets_.push_back({std::string(component), capacity, now_ns, 0});
-    it = buckets_.end() - 1;
+  bucket* found = nullptr;
+  if (auto it = buckets_.find(std::string(key)); it != buckets_.end()) {
+    found = &it->second;
+  } else if (buckets_.size() < limits_.max_keys) {
+    found = &buckets_.emplace(std::string(key), bucket{capacity, now_ns, 0}).first->second;
+  } else {
+    if (!overflow_started_) {
+      overflow_ = {capacity, now_ns, 0};
+      overflow_started_ = true;
+    }
+    found = &overflow_;
   }
-  bucket& b = *it;
+  bucket& b = *found;
   if (now_ns > b.refilled_ns) {
     // per_second lines per 1e9 ns = per_second thousandths of a line per 1e6 ns.
     const std::uint64_t elapsed_ms = (now_ns - b.refilled_ns) / 1'000'000;

@@ -24,11 +24,26 @@ TEST(log_limiter, lets_a_burst_through_then_the_sustained_rate) {
   EXPECT_EQ(limiter.total_suppressed(), 3u);
 }
 
-TEST(log_limiter, components_have_their_own_budget) {
+TEST(log_limiter, keys_have_their_own_budget) {
   log_limiter limiter({.burst = 1, .per_second = 1});
-  EXPECT_TRUE(limiter.admit("pptp-control", 0).emit);
-  EXPECT_FALSE(limiter.admit("pptp-control", 0).emit);
-  EXPECT_TRUE(limiter.admit("ppp", 0).emit);
+  EXPECT_TRUE(limiter.admit("203.0.113.7", 0).emit);
+  EXPECT_FALSE(limiter.admit("203.0.113.7", 0).emit);
+  EXPECT_TRUE(limiter.admit("198.51.100.1", 0).emit);
+}
+
+// A peer with thousands of source addresses gets one bucket for all of them beyond max_keys, so the
+// limiter's memory is bounded and the peers it already knew keep their own budget.
+TEST(log_limiter, keys_beyond_max_keys_share_one_bucket) {
+  log_limiter limiter({.burst = 2, .per_second = 1, .max_keys = 3});
+  for (const char* k : {"a", "b", "c"}) {
+    EXPECT_TRUE(limiter.admit(k, 0).emit) << k;
+  }
+  EXPECT_TRUE(limiter.admit("d", 0).emit);
+  EXPECT_TRUE(limiter.admit("e", 0).emit);
+  EXPECT_FALSE(limiter.admit("f", 0).emit);  // d, e and f share the overflow bucket of 2
+  EXPECT_FALSE(limiter.admit("d", 0).emit);
+  EXPECT_TRUE(limiter.admit("a", 0).emit);  // a's own bucket still has its second line
+  EXPECT_EQ(limiter.total_suppressed(), 2u);
 }
 
 TEST(log_limiter, a_long_quiet_spell_refills_only_up_to_the_burst) {
