@@ -1,5 +1,6 @@
 #include "pptpkit/runtime/options.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <set>
 
@@ -89,6 +90,22 @@ const std::vector<option_spec>& specs() {
        }},
       {"max-connections", true, false, for_server,
        [](daemon_options& o, const std::string& v) { o.max_connections = number("max-connections", v, 1, 65535); }},
+      {"max-connections-per-source", true, false, for_server,
+       [](daemon_options& o, const std::string& v) {
+         o.max_connections_per_source = number("max-connections-per-source", v, 1, 65535);
+       }},
+      {"max-pending-connections", true, false, for_server,
+       [](daemon_options& o, const std::string& v) {
+         o.max_pending_connections = number("max-pending-connections", v, 1, 65535);
+       }},
+      {"max-calls-per-connection", true, false, for_server,
+       [](daemon_options& o, const std::string& v) {
+         o.max_calls_per_connection = number("max-calls-per-connection", v, 1, 65535);
+       }},
+      {"handshake-timeout", true, false, for_server,
+       [](daemon_options& o, const std::string& v) { o.handshake_timeout_s = number("handshake-timeout", v, 1, 600); }},
+      {"auth-timeout", true, false, for_server,
+       [](daemon_options& o, const std::string& v) { o.auth_timeout_s = number("auth-timeout", v, 1, 600); }},
       {"user", true, false, for_both,
        [](daemon_options& o, const std::string& v) {
          if (v.empty()) {
@@ -395,6 +412,15 @@ std::string server_help_text() {
          "  --echo-interval S         LCP echo every S seconds, 0 = off (pppd lcp-echo-interval; default 30)\n"
          "  --echo-failure N          drop the link after N missed echoes (pppd lcp-echo-failure; default 4)\n"
          "  --max-connections N       control connections at once (pptpd connections; default 100)\n"
+         "  --max-connections-per-source N   from one address at once (default 8)\n"
+         "  --max-pending-connections N      not yet through the SCCRQ/SCCRP handshake (default 64;\n"
+         "                            when full, one pending for over 1 s makes room)\n"
+         "  --max-calls-per-connection N     calls on one control connection (default 4)\n"
+         "  --handshake-timeout S     close a connection without SCCRQ after S seconds (default 10)\n"
+         "  --auth-timeout S          clear a call not authenticated after S seconds (default 30); addresses\n"
+         "                            are assigned only to authenticated users, and repeated failures\n"
+         "                            from one address or for one user delay the answer (then refuse the\n"
+         "                            address)\n"
          "  --ifname PREFIX           tunnel interface names: PREFIX0, PREFIX1, ..., the lowest free (default pptp)\n"
          "  --plugin-dir DIR          where pptp-control.so, gre-tunnel.so and ppp-bridge.so are\n"
          "  --ip-up SCRIPT            run when a tunnel's IP comes up, with pppd's arguments:\n"

@@ -37,7 +37,8 @@ struct connection {
 class control final : public core::instance {
  public:
   control(const core::host& h, const core::config_map& c) : host_(h), pac_(c.get("role") == "pac") {
-    c.reject_unknown({"role", "max_connections", "host_name", "vendor"});
+    c.reject_unknown(
+        {"role", "max_connections", "max_calls_per_connection", "handshake_timeout_ms", "host_name", "vendor"});
     if (c.get("role") != "pac" && c.get("role") != "pns") {
       throw core::config_error("role: expected pac or pns");
     }

@@ -52,7 +52,13 @@ struct daemon_options {
   std::vector<address_range> remoteip;
   std::string secrets_path;
   std::vector<std::uint32_t> dns;  // at most 2
-  std::uint32_t max_connections = 100;
+  // What an unauthenticated peer may hold (runtime/DESIGN.md, "Bounds"; pptpkit/runtime/admission.hpp).
+  std::uint32_t max_connections = 100;           // pptpd connections
+  std::uint32_t max_connections_per_source = 8;  // from one IPv4 address (NAT: several users behind one)
+  std::uint32_t max_pending_connections = 64;    // not through the SCCRQ/SCCRP handshake yet
+  std::uint32_t max_calls_per_connection = 4;    // a PAC's calls on one control connection
+  std::uint32_t handshake_timeout_s = 10;        // SCCRQ/SCCRP done by then, or closed
+  std::uint32_t auth_timeout_s = 30;             // a call authenticated by then, or cleared
   std::string run_as_user;
   std::string status_socket = default_status_socket;
 
