@@ -352,6 +352,11 @@ daemon_options parse_daemon_options(daemon_mode mode, const std::vector<std::str
   for (const given& g : command_line) {
     g.spec->apply(o, g.value);
   }
+  if (o.mppe == "required" && std::find(o.auth.begin(), o.auth.end(), "mschapv2") == o.auth.end()) {
+    throw option_error(
+        "--mppe required needs mschapv2 in --auth (MPPE keys come from MS-CHAPv2); for a tunnel "
+        "without encryption say --mppe refused");
+  }
 
   if (mode == daemon_mode::server) {
     if (o.secrets_path.empty()) {
@@ -406,8 +411,8 @@ std::string server_help_text() {
          "  --dns ADDR[,ADDR]         DNS servers handed to clients (pppd ms-dns, RFC 1877)\n"
          "  --auth LIST               accepted protocols, preferred first: mschapv2,chap,pap,eap\n"
          "                            (default mschapv2; pppd require-mschap-v2 ...)\n"
-         "  --mppe required|optional|refused   encryption policy (default optional; pppd require-mppe)\n"
-         "  --mppe-bits 128,56,40     allowed key lengths (default 128,40)\n"
+         "  --mppe required|optional|refused   encryption policy (default required; pppd require-mppe)\n"
+         "  --mppe-bits 128,56,40     allowed key lengths (default 128; pptpd's require-mppe-128)\n"
          "  --mppe-stateful           allow stateful MPPE (default: stateless only, pppd nomppe-stateful)\n"
          "  --echo-interval S         LCP echo every S seconds, 0 = off (pppd lcp-echo-interval; default 30)\n"
          "  --echo-failure N          drop the link after N missed echoes (pppd lcp-echo-failure; default 4)\n"
@@ -449,8 +454,8 @@ std::string client_help_text() {
          "                            PPTPKIT_PASSWORD environment variable. Never on the command line,\n"
          "                            where every user sees it in ps.\n"
          "  --auth LIST               protocols we agree to: mschapv2,chap,pap,eap (default mschapv2)\n"
-         "  --mppe required|optional|refused   encryption policy (default optional; pppd require-mppe)\n"
-         "  --mppe-bits 128,56,40     allowed key lengths (default 128,40)\n"
+         "  --mppe required|optional|refused   encryption policy (default required; pppd require-mppe)\n"
+         "  --mppe-bits 128,56,40     allowed key lengths (default 128)\n"
          "  --mppe-stateful           allow stateful MPPE\n"
          "  --defaultroute            route everything through the tunnel (pppd defaultroute)\n"
          "  --route CIDR              route this network through the tunnel; repeatable\n"

@@ -42,7 +42,7 @@ USER_NAME=mallory expect_failure unknown-user "$E2E_WORK/server.log" "$E2E_WORK/
 netns_stop "$SERVER_PID"
 
 e2e_step "refused auth protocol: the server offers only PAP, the client accepts only MS-CHAPv2"
-start_server server-pap "$SRV" --auth pap
+start_server server-pap "$SRV" --auth pap --mppe refused
 USER_NAME=alice expect_failure refused "$E2E_WORK/server-pap.log" "$E2E_WORK/alice.password" \
   '' 'refused auth protocol' --auth mschapv2
 e2e_pass

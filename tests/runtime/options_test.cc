@@ -33,8 +33,8 @@ TEST(options, server_defaults_follow_pptpd_and_pppd) {
   EXPECT_EQ(o.localip, 0x0a000001u);
   EXPECT_EQ(o.remoteip.size(), 1u);
   EXPECT_EQ(o.auth, std::vector<std::string>{"mschapv2"});
-  EXPECT_EQ(o.mppe, "optional");
-  EXPECT_EQ(o.mppe_bits, "128,40");
+  EXPECT_EQ(o.mppe, "required");  // Debian pptpd: require-mppe-128
+  EXPECT_EQ(o.mppe_bits, "128");
   EXPECT_EQ(o.ifname, "pptp");
   EXPECT_EQ(o.plugin_dir, "/opt/plugins");
   EXPECT_EQ(o.echo_interval_s, 30u);
@@ -202,6 +202,21 @@ TEST(options, help_speaks_pptpd_and_pppd) {
   for (const char* word : {"pptp-linux", "PPTPKIT_PASSWORD", "defaultroute", "persist", "maxfail", "holdoff", "ps"}) {
     EXPECT_NE(c.find(word), std::string::npos) << word;
   }
+}
+
+// Issue row 11: MPPE keys come from MS-CHAPv2, so the secure default cannot meet PAP or CHAP-MD5; a
+// configuration that asks for both is refused at start with the way out, never run in cleartext.
+TEST(options, mppe_required_by_default_and_refused_without_mschapv2) {
+  auto args = server_minimum;
+  args.insert(args.end(), {"--auth", "pap"});
+  try {
+    parse_daemon_options(daemon_mode::server, args, nullptr, "/opt/plugins");
+    FAIL() << "accepted --auth pap with MPPE required";
+  } catch (const option_error& e) {
+    EXPECT_NE(std::string(e.what()).find("--mppe refused"), std::string::npos) << e.what();
+  }
+  args.insert(args.end(), {"--mppe", "refused"});
+  EXPECT_EQ(parse_daemon_options(daemon_mode::server, args, nullptr, "/opt/plugins").mppe, "refused");
 }
 
 }  // namespace

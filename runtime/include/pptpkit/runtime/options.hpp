@@ -35,8 +35,10 @@ struct daemon_options {
 
   // Both roles.
   std::vector<std::string> auth{"mschapv2"};  // preference order; values pap, chap, mschapv2, eap
-  std::string mppe = "optional";              // required | optional | refused
-  std::string mppe_bits = "128,40";
+  // Secure by default, as Debian's pptpd options (require-mppe-128): a peer that refuses CCP gets no
+  // cleartext tunnel unless the operator asks for one.
+  std::string mppe = "required";  // required | optional | refused
+  std::string mppe_bits = "128";
   bool mppe_stateful = false;
   std::uint32_t echo_interval_s = 30;  // pppd lcp-echo-interval (0 = off)
   std::uint32_t echo_failure = 4;      // pppd lcp-echo-failure
