@@ -312,7 +312,7 @@ void engine_impl::queue_output(connection& c, pptpkit_packet& p) {
 
 // Writes queued control messages, each in its own stream_write; a partial write keeps the rest of the
 // message at the front and resumes when the socket is writable. Output that waits arms the drain
-// deadline; any progress re-arms it.
+// deadline; progress re-arms it, except on an ended connection, whose deadline only ever comes closer.
 void engine_impl::flush(connection& c) {
   bool progress = false;
   while (!c.out.empty() && c.h != invalid_handle && !c.closing) {
@@ -345,9 +345,13 @@ void engine_impl::flush(connection& c) {
   }
   if (!want) {
     disarm(timer_kind::connection_drain, c.id, c.drain_deadline);
+  } else if (c.down) {
+    // An ended connection's last words get closing_drain_timeout_ns in all, however slowly they go.
+    if (c.drain_deadline == 0 || c.drain_deadline > now_ + closing_drain_timeout_ns) {
+      arm(timer_kind::connection_drain, c.id, c.drain_deadline, now_ + closing_drain_timeout_ns);
+    }
   } else if (progress || c.drain_deadline == 0) {
-    arm(timer_kind::connection_drain, c.id, c.drain_deadline,
-        now_ + (c.down ? closing_drain_timeout_ns : control_drain_timeout_ns));
+    arm(timer_kind::connection_drain, c.id, c.drain_deadline, now_ + control_drain_timeout_ns);
   }
   if (c.down && c.out.empty()) {
     request_close(c, "ended");

@@ -24,7 +24,7 @@ engine_impl::engine_impl(platform& p, const daemon_options& o)
   started_ns_ = p_.now_ns();
   now_ = started_ns_;
   core::pool_config pc;
-  pc.packets = server_ ? 8192 : 2048;
+  pc.packets = o_.packet_pool != 0 ? o_.packet_pool : (server_ ? 8192 : 2048);
   pool_ = core::packet_pool::create(pc);
   // Control messages are at most 220 bytes (RFC 2637 §2): small buffers, and a pool of their own, so
   // no control connection can take a packet the data path needs.
@@ -118,6 +118,7 @@ bool engine_impl::start(std::string& error) {
 void engine_impl::step() {
   ready_.clear();
   p_.wait(next_deadline(), ready_);
+  readers_resumed_ = false;
   now_ = p_.now_ns();
   if (const std::uint32_t signals = p_.take_signals(); signals != 0) {
     on_signals(signals);
@@ -157,6 +158,9 @@ std::uint64_t engine_impl::next_deadline() const {
   }
   if (readers_paused_) {
     d = std::min(d, now_ + paused_poll_ns);
+  }
+  if (readers_resumed_) {
+    d = now_;
   }
   if (!server_) {  // only a client connects (one connection): a server never walks its thousands here
     for (const auto& [id, c] : connections_) {

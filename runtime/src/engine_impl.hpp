@@ -43,39 +43,39 @@
 namespace pptpkit::runtime {
 
 // The runtime's own counters (the plugins count their protocol's).
-#define PPTPKIT_RUNTIME_COUNTERS(X)                                                                  \
-  X(connections_accepted, "control connections accepted or established")                             \
-  X(connections_refused_limit, "connections closed at once: --max-connections reached")              \
-  X(connections_refused_source, "connections closed at once: --max-connections-per-source reached")  \
-  X(connections_refused_pending, "connections closed at once: --max-pending-connections reached")    \
+#define PPTPKIT_RUNTIME_COUNTERS(X)                                                                          \
+  X(connections_accepted, "control connections accepted or established")                                     \
+  X(connections_refused_limit, "connections closed at once: --max-connections reached")                      \
+  X(connections_refused_source, "connections closed at once: --max-connections-per-source reached")          \
+  X(connections_refused_pending, "connections closed at once: --max-pending-connections reached")            \
   X(connections_evicted_pending, "connections closed: oldest in its handshake when the pending cap was hit") \
-  X(accept_failed, "accept failures for want of descriptors or memory (listener paused)")            \
-  X(connect_failed, "client: TCP connect to the server failed")                                      \
-  X(sessions_started, "calls that got a GRE and PPP session")                                        \
-  X(sessions_up, "sessions whose IPv4 came up")                                                      \
-  X(sessions_ended, "sessions torn down")                                                            \
-  X(auth_failures, "authentication failures (either side)")                                          \
-  X(auth_timeouts, "sessions ended: not authenticated within --auth-timeout")                        \
-  X(logins_delayed, "login answers delayed: repeated failures from the source or for the user")      \
-  X(logins_refused_throttle, "logins refused: too many failures from the source address")            \
-  X(reauth_refused, "sessions ended: the peer authenticated again as another user")                  \
-  X(ipcp_renegotiated, "IPCP came up again on a live session")                                       \
-  X(address_pool_exhausted, "logins refused: no free address in --remoteip")                         \
-  X(address_in_use, "logins refused: the user's chap-secrets address is taken")                      \
-  X(tun_open_failed, "sessions ended: the tunnel interface could not be made")                       \
-  X(tun_failed, "sessions ended: their interface failed or was deleted")                             \
-  X(control_output_overflow, "connections closed: the peer stopped reading")                         \
-  X(control_drain_timeouts, "connections closed: queued output not taken within the drain deadline") \
-  X(control_alloc_failed, "connections closed: the control packet pool was exhausted")               \
-  X(readers_paused, "times GRE and interface reads were paused: the packet pool was empty")          \
-  X(drop_no_interface, "IP packets from PPP for a session without an interface")                     \
-  X(no_gre_warnings, "sessions with control up but no GRE from the peer")                            \
-  X(plugin_errors, "plugin calls that returned an error")                                            \
-  X(plugin_stuck_deadlines, "ticks after which a plugin's deadline was still due")                   \
-  X(drop_tun_write, "IP packets the interface did not take")                                         \
-  X(drop_gre_send, "GRE packets the raw socket did not send")                                        \
-  X(status_requests, "status socket requests answered")                                              \
-  X(status_refused_limit, "status requests refused: too many at once")                               \
+  X(accept_failed, "accept failures for want of descriptors or memory (listener paused)")                    \
+  X(connect_failed, "client: TCP connect to the server failed")                                              \
+  X(sessions_started, "calls that got a GRE and PPP session")                                                \
+  X(sessions_up, "sessions whose IPv4 came up")                                                              \
+  X(sessions_ended, "sessions torn down")                                                                    \
+  X(auth_failures, "authentication failures (either side)")                                                  \
+  X(auth_timeouts, "sessions ended: not authenticated within --auth-timeout")                                \
+  X(logins_delayed, "login answers delayed: repeated failures from the source or for the user")              \
+  X(logins_refused_throttle, "logins refused: too many failures from the source address")                    \
+  X(reauth_refused, "sessions ended: the peer authenticated again as another user")                          \
+  X(ipcp_renegotiated, "IPCP came up again on a live session")                                               \
+  X(address_pool_exhausted, "logins refused: no free address in --remoteip")                                 \
+  X(address_in_use, "logins refused: the user's chap-secrets address is taken")                              \
+  X(tun_open_failed, "sessions ended: the tunnel interface could not be made")                               \
+  X(tun_failed, "sessions ended: their interface failed or was deleted")                                     \
+  X(control_output_overflow, "connections closed: the peer stopped reading")                                 \
+  X(control_drain_timeouts, "connections closed: queued output not taken within the drain deadline")         \
+  X(control_alloc_failed, "connections closed: the control packet pool was exhausted")                       \
+  X(readers_paused, "times GRE and interface reads were paused: the packet pool was empty")                  \
+  X(drop_no_interface, "IP packets from PPP for a session without an interface")                             \
+  X(no_gre_warnings, "sessions with control up but no GRE from the peer")                                    \
+  X(plugin_errors, "plugin calls that returned an error")                                                    \
+  X(plugin_stuck_deadlines, "ticks after which a plugin's deadline was still due")                           \
+  X(drop_tun_write, "IP packets the interface did not take")                                                 \
+  X(drop_gre_send, "GRE packets the raw socket did not send")                                                \
+  X(status_requests, "status socket requests answered")                                                      \
+  X(status_refused_limit, "status requests refused: too many at once")                                       \
   X(hooks_run, "ip-up / ip-down scripts started")
 PPTPKIT_DEFINE_COUNTERS(runtime_counters, PPTPKIT_RUNTIME_COUNTERS);
 
@@ -83,16 +83,16 @@ inline constexpr std::uint64_t seconds = 1'000'000'000;
 
 // Bounds decided up front (runtime/DESIGN.md, "Bounds").
 inline constexpr std::uint32_t batch_max = PPTPKIT_BATCH_MAX;
-inline constexpr std::uint32_t control_output_max_packets = 32;  // queued messages per connection
+inline constexpr std::uint32_t control_output_max_packets = 32;          // queued messages per connection
 inline constexpr std::uint64_t control_drain_timeout_ns = 20 * seconds;  // output not taken at all: close
 inline constexpr std::uint64_t closing_drain_timeout_ns = 5 * seconds;   // an ended connection's last words
 inline constexpr std::uint32_t max_status_clients = 8;
 inline constexpr std::uint32_t held_packets_max = 64;
-inline constexpr std::uint64_t stop_bound_ns = 5 * seconds;        // SIGTERM: calls get this long to clear
-inline constexpr std::uint64_t connect_timeout_ns = 30 * seconds;  // client TCP connect
-inline constexpr std::uint64_t accept_backoff_ns = 1 * seconds;    // listener paused after EMFILE/ENFILE
+inline constexpr std::uint64_t stop_bound_ns = 5 * seconds;         // SIGTERM: calls get this long to clear
+inline constexpr std::uint64_t connect_timeout_ns = 30 * seconds;   // client TCP connect
+inline constexpr std::uint64_t accept_backoff_ns = 1 * seconds;     // listener paused after EMFILE/ENFILE
 inline constexpr std::uint64_t pending_evict_age_ns = 1 * seconds;  // a handshake this old may be evicted
-inline constexpr std::uint64_t paused_poll_ns = 10'000'000;        // pool empty: look again this often
+inline constexpr std::uint64_t paused_poll_ns = 10'000'000;         // pool empty: look again this often
 inline constexpr int max_settle_rounds = 64;
 inline constexpr std::uint32_t max_reads_per_ready = 8;  // batches per readiness: one peer cannot starve others
 
@@ -106,16 +106,16 @@ struct connection {
   std::uint32_t id = 0;
   handle h = invalid_handle;
   endpoint peer;
-  bool admitted = false;    // counted by connection_admission (server)
-  bool pending = true;      // handshake not finished (counted as pending while admitted)
+  bool admitted = false;  // counted by connection_admission (server)
+  bool pending = true;    // handshake not finished (counted as pending while admitted)
   std::uint64_t accepted_ns = 0;
   bool connecting = false;  // client: TCP connect in progress
   std::uint64_t connect_deadline = 0;
-  bool up = false;          // CONNECTION_UP seen
-  bool down = false;        // CONNECTION_DOWN seen: close once the output is written
-  bool stopping = false;    // CONNECTION_STOP sent
-  bool closing = false;     // listed in to_close_: reaped this round
-  core::packet_list out;    // one control message per packet, in order (control pool)
+  bool up = false;            // CONNECTION_UP seen
+  bool down = false;          // CONNECTION_DOWN seen: close once the output is written
+  bool stopping = false;      // CONNECTION_STOP sent
+  bool closing = false;       // listed in to_close_: reaped this round
+  core::packet_list out;      // one control message per packet, in order (control pool)
   bool flush_listed = false;  // in the engine's to_flush_ list
   bool watching_write = false;
   std::uint64_t drain_deadline = 0;  // armed while output waits: no progress by then closes it
@@ -136,8 +136,8 @@ struct session {
   std::string end_reason;
   bool up = false;
   bool hook_up_run = false;
-  bool authenticated = false;       // server: the peer proved its name (the address is assigned then)
-  std::uint64_t auth_deadline = 0;  // server: armed until authenticated
+  bool authenticated = false;                 // server: the peer proved its name (the address is assigned then)
+  std::uint64_t auth_deadline = 0;            // server: armed until authenticated
   std::optional<std::string> deferred_login;  // server: a login answer the throttle holds back
   std::uint64_t deferred_until = 0;
   handle tun = invalid_handle;
@@ -300,15 +300,16 @@ class engine_impl final : public engine {
   handle gre_h_ = invalid_handle;
   handle status_listener_ = invalid_handle;
   bool readers_paused_ = false;
+  bool readers_resumed_ = false;  // re-watched in this step: the next wait must not sleep
   std::unordered_map<handle, owner> owners_;
   std::map<std::uint32_t, connection> connections_;
   std::map<std::uint32_t, session> sessions_;
   std::set<timer_entry> timers_;
-  std::vector<std::uint32_t> to_flush_;     // connections with output queued since the last flush
-  std::vector<std::uint32_t> flushing_;     // flush_listed()'s working copy (both keep their capacity)
-  std::vector<std::uint32_t> to_close_;     // connections to reap
+  std::vector<std::uint32_t> to_flush_;      // connections with output queued since the last flush
+  std::vector<std::uint32_t> flushing_;      // flush_listed()'s working copy (both keep their capacity)
+  std::vector<std::uint32_t> to_close_;      // connections to reap
   std::deque<std::uint32_t> pending_order_;  // admitted connections in accept order (lazily pruned)
-  std::vector<std::uint32_t> to_teardown_;  // sessions to reap
+  std::vector<std::uint32_t> to_teardown_;   // sessions to reap
   std::vector<status_client> status_clients_;
   std::vector<readiness> ready_;
   std::uint32_t next_connection_id_ = 0;

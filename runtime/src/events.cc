@@ -28,7 +28,9 @@ std::string auth_name(std::uint64_t protocol) {
 }
 
 // The event's text exactly as the plugin gave it (bytes up to the first NUL).
-std::string text_of(const pptpkit_event& ev) { return std::string(ev.text, strnlen(ev.text, sizeof(ev.text))); }
+std::string text_of(const pptpkit_event& ev) {
+  return std::string(ev.text, strnlen(ev.text, sizeof(ev.text)));
+}
 
 }  // namespace
 
@@ -144,8 +146,8 @@ void engine_impl::on_ppp_event(const pptpkit_event& ev) {
     if (ev.type == PPTPKIT_PPP_EVENT_AUTH_FAILURE) {  // still the reason the user needs to see
       ++counters_.auth_failures;
       log(PPTPKIT_LOG_WARNING, 0, ev.channel,
-          "authentication failed: " + (text.empty() ? std::string("rejected") : text) + " (" +
-              auth_name(ev.values[0]) + ")");
+          "authentication failed: " + (text.empty() ? std::string("rejected") : text) + " (" + auth_name(ev.values[0]) +
+              ")");
     }
     return;  // a late event of a session already torn down
   }
@@ -158,8 +160,7 @@ void engine_impl::on_ppp_event(const pptpkit_event& ev) {
       if (server_) {
         on_login(s, raw);  // the exact name: looked up as the plugin will hash it
       } else {
-        command(plugins_->ppp(), PPTPKIT_PPP_CMD_AUTH_SECRET, s.id, {1}, {{"secret", o_.password}}, s.connection,
-                s.id);
+        command(plugins_->ppp(), PPTPKIT_PPP_CMD_AUTH_SECRET, s.id, {1}, {{"secret", o_.password}}, s.connection, s.id);
       }
       break;
     case PPTPKIT_PPP_EVENT_AUTH_SUCCESS:
@@ -179,8 +180,8 @@ void engine_impl::on_ppp_event(const pptpkit_event& ev) {
         s.user = raw;
       }
       log(PPTPKIT_LOG_WARNING, s.connection, s.id,
-          "authentication failed: " + (text.empty() ? std::string("rejected") : text) + " (" +
-              auth_name(ev.values[0]) + (s.user.empty() ? "" : ", user " + peer_text::field(s.user)) + ")");
+          "authentication failed: " + (text.empty() ? std::string("rejected") : text) + " (" + auth_name(ev.values[0]) +
+              (s.user.empty() ? "" : ", user " + peer_text::field(s.user)) + ")");
       break;
     case PPTPKIT_PPP_EVENT_ENCRYPTION_UP:
       s.mppe = std::to_string(ev.values[0]) + "-bit" + (ev.values[1] == 1 ? "-stateless" : "-stateful");

@@ -84,6 +84,7 @@ void engine_impl::resume_readers() {
     return;
   }
   readers_paused_ = false;
+  readers_resumed_ = true;  // look at them at once: they may have been readable all along
   p_.watch(gre_h_, true, false);
   for (auto& [id, s] : sessions_) {
     if (s.tun != invalid_handle) {

@@ -24,7 +24,9 @@ void engine_impl::service_log(void* ctx, std::uint32_t level, const char* compon
              peer_text::line(text != nullptr ? text : ""));
 }
 
-std::uint64_t engine_impl::service_now(void* ctx) { return static_cast<engine_impl*>(ctx)->p_.now_ns(); }
+std::uint64_t engine_impl::service_now(void* ctx) {
+  return static_cast<engine_impl*>(ctx)->p_.now_ns();
+}
 
 std::int32_t engine_impl::service_random(void* ctx, std::uint8_t* out, std::uint32_t n) {
   static_cast<engine_impl*>(ctx)->p_.random_bytes({out, n});

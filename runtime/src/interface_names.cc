@@ -18,7 +18,9 @@ std::string interface_units::client_name(const std::string& name, std::uint32_t 
   return name.substr(0, digits) + std::to_string(base + attempt);
 }
 
-std::int32_t interface_units::lowest_free() const { return next_free(-1); }
+std::int32_t interface_units::lowest_free() const {
+  return next_free(-1);
+}
 
 std::int32_t interface_units::next_free(std::int32_t unit) const {
   std::int32_t u = unit + 1;

@@ -33,7 +33,9 @@ void engine_impl::on_signals(std::uint32_t signals) {
 }
 
 // Reads chap-secrets (at start and on SIGHUP). Throws parse_error / runtime_error.
-void engine_impl::reload_secrets() { secrets_ = chap_secrets::load(o_.secrets_path); }
+void engine_impl::reload_secrets() {
+  secrets_ = chap_secrets::load(o_.secrets_path);
+}
 
 void engine_impl::begin_stop() {
   stopping_ = true;
@@ -185,11 +187,10 @@ void engine_impl::write_status(handle h) {
 
 std::string engine_impl::status_report() const {
   const std::uint64_t now = p_.now_ns();
-  std::string out = std::string("pptpkit ") + (server_ ? "server" : "client") + ": " +
-                    std::to_string(sessions_.size()) + " session" + (sessions_.size() == 1 ? "" : "s") + ", " +
-                    std::to_string(connections_.size()) + " control connection" +
-                    (connections_.size() == 1 ? "" : "s") + ", uptime " + std::to_string((now - started_ns_) / seconds) +
-                    "s\n";
+  std::string out =
+      std::string("pptpkit ") + (server_ ? "server" : "client") + ": " + std::to_string(sessions_.size()) + " session" +
+      (sessions_.size() == 1 ? "" : "s") + ", " + std::to_string(connections_.size()) + " control connection" +
+      (connections_.size() == 1 ? "" : "s") + ", uptime " + std::to_string((now - started_ns_) / seconds) + "s\n";
   for (const auto& [id, s] : sessions_) {
     const auto [drops, reorders] = plugins_->drops_and_reorders(id);
     out += "session " + std::to_string(id) + " connection " + std::to_string(s.connection) +

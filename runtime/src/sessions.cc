@@ -53,10 +53,7 @@ void engine_impl::open_session(connection& c, const pptpkit_event& ev) {
   if (server_) {
     // No address yet: it is assigned when the peer's name is known (a pool is not for strangers).
     s.local = o_.localip;
-    ppp = {{"role", "server"},
-           {"auth", join(o_.auth, ",")},
-           {"name", "pptpkit"},
-           {"local_ip", format_ipv4(s.local)}};
+    ppp = {{"role", "server"}, {"auth", join(o_.auth, ",")}, {"name", "pptpkit"}, {"local_ip", format_ipv4(s.local)}};
     if (!o_.dns.empty()) {
       ppp.emplace_back("dns1", format_ipv4(o_.dns[0]));
     }
@@ -190,8 +187,7 @@ void engine_impl::on_login(session& s, const std::string& name) {
   if (v.refuse) {
     ++counters_.logins_refused_throttle;
     log(PPTPKIT_LOG_WARNING, s.connection, s.id,
-        "login as " + peer_text::field(name) + " refused: too many failed logins from " +
-            format_ipv4(s.peer_address));
+        "login as " + peer_text::field(name) + " refused: too many failed logins from " + format_ipv4(s.peer_address));
     command(plugins_->ppp(), PPTPKIT_PPP_CMD_AUTH_SECRET, s.id, {0}, {}, s.connection, s.id);
     return;
   }
@@ -291,8 +287,8 @@ void engine_impl::on_ipv4_up(session& s, const pptpkit_event& ev) {
     ++counters_.ipcp_renegotiated;
     if (local != s.local || remote != s.remote) {
       log(PPTPKIT_LOG_WARNING, s.connection, s.id,
-          "IPCP renegotiated to " + format_ipv4(local) + " / " + format_ipv4(remote) + " (was " +
-              format_ipv4(s.local) + " / " + format_ipv4(s.remote) + "): ending the session");
+          "IPCP renegotiated to " + format_ipv4(local) + " / " + format_ipv4(remote) + " (was " + format_ipv4(s.local) +
+              " / " + format_ipv4(s.remote) + "): ending the session");
       request_teardown(s, "addresses changed on IPCP renegotiation");
     } else {
       log(PPTPKIT_LOG_INFO, s.connection, s.id, "IPCP renegotiated with the same addresses");
@@ -303,7 +299,8 @@ void engine_impl::on_ipv4_up(session& s, const pptpkit_event& ev) {
   s.remote = remote;
   s.dns1 = static_cast<std::uint32_t>(ev.values[2]);
   s.dns2 = static_cast<std::uint32_t>(ev.values[3]);
-  if (s.tun == invalid_handle && !open_interface(s, static_cast<std::uint32_t>(ev.values[4] != 0 ? ev.values[4] : 1400))) {
+  if (s.tun == invalid_handle &&
+      !open_interface(s, static_cast<std::uint32_t>(ev.values[4] != 0 ? ev.values[4] : 1400))) {
     return;
   }
   if (s.ipv6_local != 0) {
@@ -399,7 +396,8 @@ bool engine_impl::open_interface(session& s, std::uint32_t mtu) {
 void engine_impl::apply_ipv6(session& s) {
   std::string error;
   if (!p_.tun_set_ipv6(s.tun, s.ipv6_local, s.ipv6_peer, error)) {
-    log(PPTPKIT_LOG_WARNING, s.connection, s.id, "cannot set the IPv6 link-local address on " + s.ifname + ": " + error);
+    log(PPTPKIT_LOG_WARNING, s.connection, s.id,
+        "cannot set the IPv6 link-local address on " + s.ifname + ": " + error);
   }
 }
 

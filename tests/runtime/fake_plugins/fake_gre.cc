@@ -32,10 +32,16 @@ class gre final : public core::instance {
       : host_(h),
         warning_ns_(c.get_u64("no_data_warning_ms", 5000) * 1'000'000),
         // Scripted misbehaviour for the runtime's test: a deadline that stays due whatever tick does.
-        stuck_deadline_(std::getenv("PPTPKIT_FAKE_GRE_STUCK_DEADLINE") != nullptr) {}
+        stuck_deadline_(std::getenv("PPTPKIT_FAKE_GRE_STUCK_DEADLINE") != nullptr),
+        // Another: every packet from the peer is held this long before it is passed on, as a reorder
+        // queue does, so a burst can hold the whole packet pool.
+        hoard_ns_(std::getenv("PPTPKIT_FAKE_GRE_HOARD_MS") != nullptr
+                      ? std::strtoull(std::getenv("PPTPKIT_FAKE_GRE_HOARD_MS"), nullptr, 10) * 1'000'000
+                      : 0) {}
   ~gre() override {
     host_.free(to_net_);
     host_.free(to_ppp_);
+    host_.free(hoard_);
   }
 
   std::int32_t feed(std::uint32_t port, pptpkit_batch& in, std::uint64_t now) noexcept override {
@@ -88,7 +94,7 @@ class gre final : public core::instance {
     if (stuck_deadline_) {
       return 0;
     }
-    std::uint64_t d = PPTPKIT_NO_DEADLINE;
+    std::uint64_t d = hoard_.empty() ? PPTPKIT_NO_DEADLINE : const_cast<core::packet_list&>(hoard_).front().user;
     for (const auto& [id, s] : sessions_) {
       if (warning_ns_ != 0 && !s.seen && !s.warned) {
         d = std::min(d, s.opened_ns + warning_ns_);
@@ -98,6 +104,9 @@ class gre final : public core::instance {
   }
 
   std::int32_t tick(std::uint64_t now) noexcept override {
+    while (!hoard_.empty() && hoard_.front().user <= now) {
+      to_ppp_.push_back(*hoard_.pop_front());
+    }
     for (auto& [id, s] : sessions_) {
       if (warning_ns_ != 0 && !s.seen && !s.warned && now >= s.opened_ns + warning_ns_) {
         s.warned = true;
@@ -133,7 +142,7 @@ class gre final : public core::instance {
   }
 
  private:
-  void receive(pptpkit_packet& p, std::uint64_t) {
+  void receive(pptpkit_packet& p, std::uint64_t now) {
     const std::uint8_t* d = core::data(p);
     if (p.length < header || d[0] != 0x30 || get16(d + 2) != 0x880b || get16(d + 4) != p.length - header) {
       ++drop_malformed_;
@@ -161,6 +170,11 @@ class gre final : public core::instance {
     core::pull(p, header);
     p.channel = key;
     p.aux = 0;
+    if (hoard_ns_ != 0) {
+      p.user = now + hoard_ns_;
+      hoard_.push_back(p);
+      return;
+    }
     to_ppp_.push_back(p);
   }
 
@@ -186,6 +200,8 @@ class gre final : public core::instance {
   core::host host_;
   std::uint64_t warning_ns_;
   bool stuck_deadline_;
+  std::uint64_t hoard_ns_;
+  core::packet_list hoard_;
   std::map<std::uint32_t, session> sessions_;
   core::packet_list to_net_, to_ppp_;
   core::event_queue events_;

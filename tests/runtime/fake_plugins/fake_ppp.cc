@@ -5,6 +5,7 @@
 // answers 0xc224 (addresses: client, server, DNS1, DNS2) or 0xc225 (reason). Both sides then report
 // AUTH_SUCCESS, ENCRYPTION_UP (unless mppe=refused), IPV4_UP and IPV6_UP like the real core. 0xc021
 // is an LCP Terminate-Request. IP packets (0x0021, IPv6 0x0057) pass only while the session is up.
+#include <cstdlib>
 #include <map>
 #include <string>
 
@@ -194,6 +195,19 @@ class ppp final : public core::instance {
     events_.push(PPTPKIT_PPP_EVENT_IPV4_UP, channel, {s.local, s.remote, s.dns1, s.dns2, 1400});
     events_.push(PPTPKIT_PPP_EVENT_IPV6_UP, channel,
                  {0x0200000000000000ull | s.local, 0x0200000000000000ull | s.remote});
+    if (we_authenticated == 0) {
+      return;
+    }
+    // Scripted peers for the runtime's tests (server side): IPCP renegotiated (RFC 1661 §4.3) with the
+    // same addresses or another one for the peer, and a second login under another name.
+    if (const char* again = std::getenv("PPTPKIT_FAKE_PPP_RENEGOTIATE"); again != nullptr) {
+      const std::uint32_t remote = std::string(again) == "other" ? s.remote + 1 : s.remote;
+      events_.push(PPTPKIT_PPP_EVENT_IPV4_UP, channel, {s.local, remote, s.dns1, s.dns2, 1400});
+    }
+    if (const char* name = std::getenv("PPTPKIT_FAKE_PPP_REAUTH_AS"); name != nullptr) {
+      s.waiting_secret = true;
+      events_.push(PPTPKIT_PPP_EVENT_AUTH_SECRET_NEEDED, channel, {PPTPKIT_PPP_AUTH_MSCHAP_V2}, name);
+    }
   }
 
   void fail(std::uint32_t channel, const std::string& why) {

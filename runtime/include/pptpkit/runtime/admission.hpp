@@ -29,9 +29,9 @@ namespace pptpkit::runtime {
 class connection_admission {
  public:
   struct limits {
-    std::uint32_t max_total = 100;      // --max-connections (pptpd: connections)
-    std::uint32_t max_per_source = 8;   // --max-connections-per-source
-    std::uint32_t max_pending = 64;     // --max-pending-connections
+    std::uint32_t max_total = 100;     // --max-connections (pptpd: connections)
+    std::uint32_t max_per_source = 8;  // --max-connections-per-source
+    std::uint32_t max_pending = 64;    // --max-pending-connections
   };
   enum class verdict { admit, total, per_source, pending };
 
@@ -67,7 +67,7 @@ class login_throttle {
     std::uint32_t max_entries = 4096;              // per table
   };
   struct verdict {
-    bool refuse = false;        // answer "unknown user" at once
+    bool refuse = false;         // answer "unknown user" at once
     std::uint64_t delay_ns = 0;  // else: answer after this long
   };
 

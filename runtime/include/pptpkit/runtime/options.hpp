@@ -46,7 +46,8 @@ struct daemon_options {
   std::string plugin_dir;
   std::string ip_up;
   std::string ip_down;
-  std::uint32_t log_level = 5;  // PPTPKIT_LOG_NOTICE
+  std::uint32_t log_level = 5;    // PPTPKIT_LOG_NOTICE
+  std::uint32_t packet_pool = 0;  // data-path packets; 0 = 8192 (server) / 2048 (client). Not an option.
 
   // Server.
   endpoint listen{0, 1723};

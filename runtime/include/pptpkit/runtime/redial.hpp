@@ -22,10 +22,10 @@ class redial_policy {
   };
 
   struct decision {
-    bool finish = false;            // exit now with `exit_status`
-    int exit_status = 0;            // when finish
+    bool finish = false;             // exit now with `exit_status`
+    int exit_status = 0;             // when finish
     std::uint64_t reconnect_at = 0;  // when !finish: the time (ns, never 0) to connect again
-    bool gave_up = false;           // finish because --maxfail was reached
+    bool gave_up = false;            // finish because --maxfail was reached
   };
 
   explicit redial_policy(settings s) noexcept : settings_(s) {}
