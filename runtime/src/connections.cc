@@ -19,7 +19,7 @@ void engine_impl::accept_connections() {
   for (int i = 0; i < 64 && !listener_paused_; ++i) {
     endpoint peer, local;
     std::string error;
-    const handle h = p_.tcp_accept(listener_, peer, local);
+    const handle h = platform_.tcp_accept(listener_, peer, local);
     if (h == invalid_handle) {
       if (!error.empty()) {
         // Out of descriptors or memory: the listener stays readable, so watching it would spin.
@@ -40,7 +40,7 @@ void engine_impl::accept_connections() {
           break;
         case connection_admission::verdict::total:
           ++counters_.connections_refused_limit;
-          total_refusal = std::to_string(o_.max_connections) + " connections (--max-connections) are in use";
+          total_refusal = std::to_string(options_.max_connections) + " connections (--max-connections) are in use";
           refusal = total_refusal.c_str();
           break;
         case connection_admission::verdict::per_source:
@@ -65,7 +65,7 @@ void engine_impl::accept_connections() {
       // Keyed by the refused peer: a flood of its connects costs its own lines, not the others'.
       emit(PPTPKIT_LOG_WARNING, "pptpkit", 0, 0,
            "refusing control connection from " + format_ipv4(peer.address) + ": " + refusal);
-      p_.close(h);
+      platform_.close(h);
       continue;
     }
     connection& c = add_connection(h, peer);
@@ -75,7 +75,7 @@ void engine_impl::accept_connections() {
     ++counters_.connections_accepted;
     log(PPTPKIT_LOG_INFO, c.id, 0,
         "control connection from " + format_ipv4(peer.address) + ":" + std::to_string(peer.port));
-    p_.watch(h, true, false);
+    platform_.watch(h, true, false);
     command(plugins_->control(), PPTPKIT_CONTROL_CMD_CONNECTION_OPEN, c.id, {0, peer.address}, {}, c.id);
   }
 }
@@ -98,7 +98,7 @@ bool engine_impl::evict_oldest_pending() {
     ++counters_.connections_evicted_pending;
     log(PPTPKIT_LOG_NOTICE, old.id, 0,
         "closing: still in its handshake while --max-pending-connections (" +
-            std::to_string(o_.max_pending_connections) + ") are");
+            std::to_string(options_.max_pending_connections) + ") are");
     admission_.closed(old.peer.address, true);
     old.admitted = false;
     request_close(old, "evicted");
@@ -118,7 +118,7 @@ void engine_impl::note_pending(std::uint32_t id) {
   while (!pending_order_.empty() && stale(pending_order_.front())) {
     pending_order_.pop_front();
   }
-  if (pending_order_.size() >= 2 * std::size_t{o_.max_connections}) {
+  if (pending_order_.size() >= 2 * std::size_t{options_.max_connections}) {
     std::erase_if(pending_order_, stale);
   }
   pending_order_.push_back(id);
@@ -130,7 +130,7 @@ void engine_impl::pause_listener() {
   }
   listener_paused_ = true;
   listener_resume_at_ = now_ + accept_backoff_ns;
-  p_.unwatch(listener_);
+  platform_.unwatch(listener_);
 }
 
 connection& engine_impl::add_connection(handle h, endpoint peer) {
@@ -158,7 +158,7 @@ void engine_impl::on_connection_ready(std::uint32_t id, const readiness& r) {
     }
     endpoint local;
     std::string error;
-    if (r.failed || !p_.tcp_connected(c.h, local, error)) {
+    if (r.failed || !platform_.tcp_connected(c.h, local, error)) {
       ++counters_.connect_failed;
       log(PPTPKIT_LOG_ERROR, c.id, 0,
           "connect to " + format_ipv4(c.peer.address) + ":" + std::to_string(c.peer.port) +
@@ -170,7 +170,7 @@ void engine_impl::on_connection_ready(std::uint32_t id, const readiness& r) {
     c.connecting = false;
     ++counters_.connections_accepted;
     log(PPTPKIT_LOG_INFO, c.id, 0, "connected to " + format_ipv4(c.peer.address) + ":" + std::to_string(c.peer.port));
-    p_.watch(c.h, true, false);
+    platform_.watch(c.h, true, false);
     command(plugins_->control(), PPTPKIT_CONTROL_CMD_CONNECTION_OPEN, c.id, {1, c.peer.address}, {}, c.id);
     return;
   }
@@ -185,7 +185,7 @@ void engine_impl::on_connection_ready(std::uint32_t id, const readiness& r) {
 void engine_impl::read_connection(connection& c) {
   std::array<std::uint8_t, 4096> buffer;
   for (int round = 0; round < 16 && !c.closing; ++round) {
-    const io_result res = p_.stream_read(c.h, buffer);
+    const io_result res = platform_.stream_read(c.h, buffer);
     if (res.status == io_status::would_block) {
       return;
     }
@@ -230,7 +230,7 @@ void engine_impl::read_connection(connection& c) {
 void engine_impl::release_socket(connection& c) {
   if (c.h != invalid_handle) {
     owners_.erase(c.h);
-    p_.close(c.h);
+    platform_.close(c.h);
     c.h = invalid_handle;
   }
   free_packets(c.out);
@@ -317,7 +317,7 @@ void engine_impl::flush(connection& c) {
   bool progress = false;
   while (!c.out.empty() && c.h != invalid_handle && !c.closing) {
     pptpkit_packet& p = c.out.front();
-    const io_result res = p_.stream_write(c.h, core::bytes(p));
+    const io_result res = platform_.stream_write(c.h, core::bytes(p));
     if (res.status == io_status::ok) {
       progress = progress || res.bytes > 0;
       if (res.bytes >= p.length) {
@@ -341,7 +341,7 @@ void engine_impl::flush(connection& c) {
   const bool want = !c.out.empty();
   if (want != c.watching_write) {
     c.watching_write = want;
-    p_.watch(c.h, true, want);
+    platform_.watch(c.h, true, want);
   }
   if (!want) {
     disarm(timer_kind::connection_drain, c.id, c.drain_deadline);

@@ -15,16 +15,16 @@
 namespace pptpkit::runtime {
 
 engine_impl::engine_impl(platform& p, const daemon_options& o)
-    : p_(p),
-      o_(o),
+    : platform_(p),
+      options_(o),
       server_(o.mode == daemon_mode::server),
       admission_({o.max_connections, o.max_connections_per_source, o.max_pending_connections}),
       throttle_(login_throttle::limits{}),
       redial_({o.persist, o.maxfail, o.holdoff_s}) {
-  started_ns_ = p_.now_ns();
+  started_ns_ = platform_.now_ns();
   now_ = started_ns_;
   core::pool_config pc;
-  pc.packets = o_.packet_pool != 0 ? o_.packet_pool : (server_ ? 8192 : 2048);
+  pc.packets = options_.packet_pool != 0 ? options_.packet_pool : (server_ ? 8192 : 2048);
   pool_ = core::packet_pool::create(pc);
   // Control messages are at most 220 bytes (RFC 2637 §2): small buffers, and a pool of their own, so
   // no control connection can take a packet the data path needs.
@@ -36,24 +36,24 @@ engine_impl::engine_impl(platform& p, const daemon_options& o)
   control_services_ = make_services(true);
   if (server_) {
     reload_secrets();
-    pool4_ = address_pool(o_.remoteip);
+    pool4_ = address_pool(options_.remoteip);
   }
   const entry_list control_config{
       {"role", server_ ? "pac" : "pns"},
-      {"max_connections", std::to_string(server_ ? o_.max_connections : 1)},
-      {"max_calls_per_connection", std::to_string(server_ ? o_.max_calls_per_connection : 1)},
-      {"handshake_timeout_ms", std::to_string(std::uint64_t{o_.handshake_timeout_s} * 1000)},
+      {"max_connections", std::to_string(server_ ? options_.max_connections : 1)},
+      {"max_calls_per_connection", std::to_string(server_ ? options_.max_calls_per_connection : 1)},
+      {"handshake_timeout_ms", std::to_string(std::uint64_t{options_.handshake_timeout_s} * 1000)},
       {"host_name", "pptpkit"},
       {"vendor", "pptpkit"}};
-  plugins_ = std::make_unique<plugin_set>(
-      o_.plugin_dir.empty() ? std::string(".") : o_.plugin_dir, services_, control_services_, control_config,
-      plugin_set::hooks{[this](std::uint32_t level, std::uint32_t c, std::uint32_t s, const std::string& text) {
-                          log(level, c, s, text);
-                        },
-                        [this](std::uint32_t c, std::uint32_t s) {
-                          ctx_connection_ = c;
-                          ctx_session_ = s;
-                        }});
+  plugins_ =
+      std::make_unique<plugin_set>(options_.plugin_dir.empty() ? std::string(".") : options_.plugin_dir, services_,
+                                   control_services_, control_config,
+                                   plugin_set::hooks{[this](std::uint32_t level, std::uint32_t c, std::uint32_t s,
+                                                            const std::string& text) { log(level, c, s, text); },
+                                                     [this](std::uint32_t c, std::uint32_t s) {
+                                                       ctx_connection_ = c;
+                                                       ctx_session_ = s;
+                                                     }});
 }
 
 engine_impl::~engine_impl() {
@@ -63,64 +63,64 @@ engine_impl::~engine_impl() {
   for (auto& [id, s] : sessions_) {
     free_packets(s.held);
     if (s.tun != invalid_handle) {
-      p_.close(s.tun);
+      platform_.close(s.tun);
     }
   }
   for (handle h : {listener_, gre_h_, status_listener_}) {
     if (h != invalid_handle) {
-      p_.close(h);
+      platform_.close(h);
     }
   }
   for (status_client& sc : status_clients_) {
-    p_.close(sc.h);
+    platform_.close(sc.h);
   }
   plugins_.reset();  // the instances give their packets back while the pools still exist
 }
 
 bool engine_impl::start(std::string& error) {
   if (server_) {
-    listener_ = p_.tcp_listen(o_.listen, error);
+    listener_ = platform_.tcp_listen(options_.listen, error);
     if (listener_ == invalid_handle) {
       return false;
     }
     owners_[listener_] = {owner_kind::listener};
-    p_.watch(listener_, true, false);
-    gre_h_ = p_.gre_open(o_.listen.address, error);
+    platform_.watch(listener_, true, false);
+    gre_h_ = platform_.gre_open(options_.listen.address, error);
     if (gre_h_ == invalid_handle) {
       return false;
     }
-    if (!o_.status_socket.empty()) {
+    if (!options_.status_socket.empty()) {
       std::string status_error;
-      status_listener_ = p_.local_listen(o_.status_socket, status_error);
+      status_listener_ = platform_.local_listen(options_.status_socket, status_error);
       if (status_listener_ == invalid_handle) {
         log(PPTPKIT_LOG_WARNING, 0, 0, "status socket unavailable (pptpkit status will not work): " + status_error);
       } else {
         owners_[status_listener_] = {owner_kind::status_listener};
-        p_.watch(status_listener_, true, false);
+        platform_.watch(status_listener_, true, false);
       }
     }
     log(PPTPKIT_LOG_NOTICE, 0, 0,
-        "server listening on " + format_ipv4(o_.listen.address) + ":" + std::to_string(o_.listen.port) +
-            ", local address " + format_ipv4(o_.localip) + ", " + std::to_string(pool4_.size()) +
+        "server listening on " + format_ipv4(options_.listen.address) + ":" + std::to_string(options_.listen.port) +
+            ", local address " + format_ipv4(options_.localip) + ", " + std::to_string(pool4_.size()) +
             " client addresses, " + std::to_string(secrets_.entries().size()) + " secrets");
   } else {
-    gre_h_ = p_.gre_open(0, error);
+    gre_h_ = platform_.gre_open(0, error);
     if (gre_h_ == invalid_handle) {
       return false;
     }
     connect_to_server();
   }
   owners_[gre_h_] = {owner_kind::gre};
-  p_.watch(gre_h_, true, false);
+  platform_.watch(gre_h_, true, false);
   return true;
 }
 
 void engine_impl::step() {
   ready_.clear();
-  p_.wait(next_deadline(), ready_);
+  platform_.wait(next_deadline(), ready_);
   readers_resumed_ = false;
-  now_ = p_.now_ns();
-  if (const std::uint32_t signals = p_.take_signals(); signals != 0) {
+  now_ = platform_.now_ns();
+  if (const std::uint32_t signals = platform_.take_signals(); signals != 0) {
     on_signals(signals);
   }
   for (const readiness& r : ready_) {
@@ -271,7 +271,8 @@ void engine_impl::run_timers() {
           s.auth_deadline = 0;
           ++counters_.auth_timeouts;
           log(PPTPKIT_LOG_NOTICE, s.connection, s.id,
-              "not authenticated within " + std::to_string(o_.auth_timeout_s) + " s (--auth-timeout): ending the call");
+              "not authenticated within " + std::to_string(options_.auth_timeout_s) +
+                  " s (--auth-timeout): ending the call");
           request_teardown(s, "not authenticated in time");
         }
         break;

@@ -277,8 +277,8 @@ class engine_impl final : public engine {
   void write_status(handle h);
 
   // ---- state
-  platform& p_;
-  daemon_options o_;
+  platform& platform_;
+  daemon_options options_;
   bool server_;
   std::unique_ptr<core::packet_pool> pool_;          // the data path: GRE, PPP, interfaces
   std::unique_ptr<core::packet_pool> control_pool_;  // control bytes and messages only

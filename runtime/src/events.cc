@@ -160,7 +160,8 @@ void engine_impl::on_ppp_event(const pptpkit_event& ev) {
       if (server_) {
         on_login(s, raw);  // the exact name: looked up as the plugin will hash it
       } else {
-        command(plugins_->ppp(), PPTPKIT_PPP_CMD_AUTH_SECRET, s.id, {1}, {{"secret", o_.password}}, s.connection, s.id);
+        command(plugins_->ppp(), PPTPKIT_PPP_CMD_AUTH_SECRET, s.id, {1}, {{"secret", options_.password}}, s.connection,
+                s.id);
       }
       break;
     case PPTPKIT_PPP_EVENT_AUTH_SUCCESS:

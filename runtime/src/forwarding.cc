@@ -13,7 +13,7 @@ namespace pptpkit::runtime {
 void engine_impl::receive_gre() {
   for (std::uint32_t round = 0; round < max_reads_per_ready; ++round) {
     core::packet_list rx;
-    const std::uint32_t n = p_.gre_receive(gre_h_, *pool_, rx, batch_max);
+    const std::uint32_t n = platform_.gre_receive(gre_h_, *pool_, rx, batch_max);
     if (n == 0) {
       if (pool_->available() == 0) {
         pause_readers();
@@ -39,7 +39,7 @@ void engine_impl::read_tun(std::uint32_t id) {
   session& s = si->second;
   for (std::uint32_t round = 0; round < max_reads_per_ready; ++round) {
     core::packet_list rx;
-    const std::uint32_t n = p_.tun_read(s.tun, *pool_, rx, batch_max);
+    const std::uint32_t n = platform_.tun_read(s.tun, *pool_, rx, batch_max);
     if (n == 0) {
       if (pool_->available() == 0) {
         pause_readers();
@@ -71,10 +71,10 @@ void engine_impl::pause_readers() {
   ++counters_.readers_paused;
   log(PPTPKIT_LOG_WARNING, 0, 0,
       "packet pool empty (" + std::to_string(pool_->capacity()) + " packets held): pausing reads until packets return");
-  p_.unwatch(gre_h_);
+  platform_.unwatch(gre_h_);
   for (auto& [id, s] : sessions_) {
     if (s.tun != invalid_handle) {
-      p_.unwatch(s.tun);
+      platform_.unwatch(s.tun);
     }
   }
 }
@@ -85,10 +85,10 @@ void engine_impl::resume_readers() {
   }
   readers_paused_ = false;
   readers_resumed_ = true;  // look at them at once: they may have been readable all along
-  p_.watch(gre_h_, true, false);
+  platform_.watch(gre_h_, true, false);
   for (auto& [id, s] : sessions_) {
     if (s.tun != invalid_handle) {
-      p_.watch(s.tun, true, false);
+      platform_.watch(s.tun, true, false);
     }
   }
 }
@@ -134,7 +134,7 @@ bool engine_impl::drain_ports() {
     core::packet_list l;
     l.adopt(b);
     const std::uint32_t n = l.size();
-    counters_.drop_gre_send += n - std::min(n, p_.gre_send(gre_h_, l));
+    counters_.drop_gre_send += n - std::min(n, platform_.gre_send(gre_h_, l));
   }
   // IP packets from the peers -> each session's interface.
   while (ppp.ops().poll(ppp.inst, PPTPKIT_PPP_PORT_NET, &b, batch_max, now_) > 0) {
@@ -170,7 +170,7 @@ void engine_impl::deliver_to_interfaces(core::packet_list& l) {
     }
     session& s = si->second;
     const std::uint32_t n = run.size();
-    const std::uint32_t written = std::min(n, p_.tun_write(s.tun, run));
+    const std::uint32_t written = std::min(n, platform_.tun_write(s.tun, run));
     s.rx_packets += written;
     s.rx_bytes += written == n ? bytes : 0;  // which ones failed is unknown: count none
     counters_.drop_tun_write += n - written;

@@ -25,11 +25,11 @@ void engine_impl::service_log(void* ctx, std::uint32_t level, const char* compon
 }
 
 std::uint64_t engine_impl::service_now(void* ctx) {
-  return static_cast<engine_impl*>(ctx)->p_.now_ns();
+  return static_cast<engine_impl*>(ctx)->platform_.now_ns();
 }
 
 std::int32_t engine_impl::service_random(void* ctx, std::uint8_t* out, std::uint32_t n) {
-  static_cast<engine_impl*>(ctx)->p_.random_bytes({out, n});
+  static_cast<engine_impl*>(ctx)->platform_.random_bytes({out, n});
   return PPTPKIT_OK;
 }
 
@@ -108,26 +108,26 @@ void engine_impl::log(std::uint32_t level, std::uint32_t c, std::uint32_t s, con
 // peer can trigger, limited per peer so one flooding peer cannot hide the others' lines.
 void engine_impl::emit(std::uint32_t level, std::string_view component, std::uint32_t c, std::uint32_t s,
                        std::string_view text) {
-  if (level > o_.log_level) {
+  if (level > options_.log_level) {
     return;
   }
   if (level < PPTPKIT_LOG_DEBUG) {
     const std::uint32_t peer = peer_of(c, s);
     const std::string key = peer == 0 ? std::string("-") : format_ipv4(peer);
-    const log_limiter::verdict v = log_limiter_.admit(key, p_.now_ns());
+    const log_limiter::verdict v = log_limiter_.admit(key, platform_.now_ns());
     if (!v.emit) {
       return;
     }
     if (v.suppressed > 0) {
-      p_.log(PPTPKIT_LOG_NOTICE, "pptpkit",
-             std::to_string(v.suppressed) + " log line" + (v.suppressed == 1 ? "" : "s") + " about " +
-                 (peer == 0 ? std::string("the daemon") : key) +
-                 " suppressed (rate limit; the events are still counted)");
+      platform_.log(PPTPKIT_LOG_NOTICE, "pptpkit",
+                    std::to_string(v.suppressed) + " log line" + (v.suppressed == 1 ? "" : "s") + " about " +
+                        (peer == 0 ? std::string("the daemon") : key) +
+                        " suppressed (rate limit; the events are still counted)");
     }
   }
   std::string line = tag(c, s);
   line.append(text);
-  p_.log(level, component, line);
+  platform_.log(level, component, line);
 }
 
 }  // namespace pptpkit::runtime

@@ -13,7 +13,7 @@ void engine_impl::on_signals(std::uint32_t signals) {
     try {
       reload_secrets();
       log(PPTPKIT_LOG_NOTICE, 0, 0,
-          "re-read " + o_.secrets_path + ": " + std::to_string(secrets_.entries().size()) + " secrets");
+          "re-read " + options_.secrets_path + ": " + std::to_string(secrets_.entries().size()) + " secrets");
     } catch (const std::exception& e) {
       log(PPTPKIT_LOG_ERROR, 0, 0, std::string("keeping the old secrets: ") + e.what());
     }
@@ -23,7 +23,7 @@ void engine_impl::on_signals(std::uint32_t signals) {
     std::size_t start = 0;
     while (start < report.size()) {
       const std::size_t end = report.find('\n', start);
-      p_.log(PPTPKIT_LOG_NOTICE, "pptpkit", "status: " + report.substr(start, end - start));
+      platform_.log(PPTPKIT_LOG_NOTICE, "pptpkit", "status: " + report.substr(start, end - start));
       start = end == std::string::npos ? report.size() : end + 1;
     }
   }
@@ -34,7 +34,7 @@ void engine_impl::on_signals(std::uint32_t signals) {
 
 // Reads chap-secrets (at start and on SIGHUP). Throws parse_error / runtime_error.
 void engine_impl::reload_secrets() {
-  secrets_ = chap_secrets::load(o_.secrets_path);
+  secrets_ = chap_secrets::load(options_.secrets_path);
 }
 
 void engine_impl::begin_stop() {
@@ -44,7 +44,7 @@ void engine_impl::begin_stop() {
   log(PPTPKIT_LOG_NOTICE, 0, 0, "stopping: clearing " + std::to_string(sessions_.size()) + " calls");
   if (listener_ != invalid_handle) {
     owners_.erase(listener_);
-    p_.close(listener_);
+    platform_.close(listener_);
     listener_ = invalid_handle;
     listener_paused_ = false;
   }
@@ -76,7 +76,7 @@ void engine_impl::lifecycle_timers() {
   if (listener_paused_ && now_ >= listener_resume_at_) {
     listener_paused_ = false;
     if (listener_ != invalid_handle) {
-      p_.watch(listener_, true, false);
+      platform_.watch(listener_, true, false);
     }
   }
   if (!server_ && reconnect_at_ != 0 && now_ >= reconnect_at_ && !finished_ && !stopping_) {
@@ -86,7 +86,7 @@ void engine_impl::lifecycle_timers() {
     for (auto& [id, c] : connections_) {
       if (c.connecting && !c.closing && now_ >= c.connect_deadline) {
         ++counters_.connect_failed;
-        log(PPTPKIT_LOG_ERROR, id, 0, "connect to " + format_ipv4(o_.server.address) + " timed out");
+        log(PPTPKIT_LOG_ERROR, id, 0, "connect to " + format_ipv4(options_.server.address) + " timed out");
         c.down = true;  // the control plugin never heard of it
         request_close(c, "connect timed out");
       }
@@ -108,21 +108,22 @@ void engine_impl::lifecycle_timers() {
 void engine_impl::connect_to_server() {
   reconnect_at_ = 0;
   std::string error;
-  const handle h = p_.tcp_connect(o_.server, error);
+  const handle h = platform_.tcp_connect(options_.server, error);
   redial_.attempt_started();
   if (h == invalid_handle) {
     ++counters_.connect_failed;
     log(PPTPKIT_LOG_ERROR, 0, 0,
-        "connect to " + format_ipv4(o_.server.address) + ":" + std::to_string(o_.server.port) + " failed: " + error);
+        "connect to " + format_ipv4(options_.server.address) + ":" + std::to_string(options_.server.port) +
+            " failed: " + error);
     client_attempt_ended();
     return;
   }
-  connection& c = add_connection(h, o_.server);
+  connection& c = add_connection(h, options_.server);
   c.connecting = true;
-  c.connect_deadline = p_.now_ns() + connect_timeout_ns;
+  c.connect_deadline = platform_.now_ns() + connect_timeout_ns;
   log(PPTPKIT_LOG_NOTICE, c.id, 0,
-      "connecting to " + format_ipv4(o_.server.address) + ":" + std::to_string(o_.server.port));
-  p_.watch(h, false, true);
+      "connecting to " + format_ipv4(options_.server.address) + ":" + std::to_string(options_.server.port));
+  platform_.watch(h, false, true);
 }
 
 // pppd's persist / maxfail / holdoff after a connection attempt or a session ended.
@@ -141,24 +142,24 @@ void engine_impl::client_attempt_ended() {
     return;
   }
   reconnect_at_ = d.reconnect_at;
-  log(PPTPKIT_LOG_NOTICE, 0, 0, "reconnecting in " + std::to_string(o_.holdoff_s) + " s (--persist)");
+  log(PPTPKIT_LOG_NOTICE, 0, 0, "reconnecting in " + std::to_string(options_.holdoff_s) + " s (--persist)");
 }
 
 void engine_impl::accept_status() {
   while (true) {
-    const handle h = p_.local_accept(status_listener_);
+    const handle h = platform_.local_accept(status_listener_);
     if (h == invalid_handle) {
       return;
     }
     if (status_clients_.size() >= max_status_clients) {
       ++counters_.status_refused_limit;
-      p_.close(h);
+      platform_.close(h);
       continue;
     }
     ++counters_.status_requests;
     status_clients_.push_back({h, status_report(), 0});
     owners_[h] = {owner_kind::status_client};
-    p_.watch(h, false, true);
+    platform_.watch(h, false, true);
     write_status(h);
   }
 }
@@ -171,7 +172,7 @@ void engine_impl::write_status(handle h) {
   }
   while (it->written < it->text.size()) {
     const auto* data = reinterpret_cast<const std::uint8_t*>(it->text.data()) + it->written;
-    const io_result res = p_.stream_write(h, {data, it->text.size() - it->written});
+    const io_result res = platform_.stream_write(h, {data, it->text.size() - it->written});
     if (res.status == io_status::would_block) {
       return;
     }
@@ -181,12 +182,12 @@ void engine_impl::write_status(handle h) {
     it->written += res.bytes;
   }
   owners_.erase(h);
-  p_.close(h);
+  platform_.close(h);
   status_clients_.erase(it);
 }
 
 std::string engine_impl::status_report() const {
-  const std::uint64_t now = p_.now_ns();
+  const std::uint64_t now = platform_.now_ns();
   std::string out =
       std::string("pptpkit ") + (server_ ? "server" : "client") + ": " + std::to_string(sessions_.size()) + " session" +
       (sessions_.size() == 1 ? "" : "s") + ", " + std::to_string(connections_.size()) + " control connection" +

@@ -52,24 +52,30 @@ void engine_impl::open_session(connection& c, const pptpkit_event& ev) {
   entry_list ppp;
   if (server_) {
     // No address yet: it is assigned when the peer's name is known (a pool is not for strangers).
-    s.local = o_.localip;
-    ppp = {{"role", "server"}, {"auth", join(o_.auth, ",")}, {"name", "pptpkit"}, {"local_ip", format_ipv4(s.local)}};
-    if (!o_.dns.empty()) {
-      ppp.emplace_back("dns1", format_ipv4(o_.dns[0]));
+    s.local = options_.localip;
+    ppp = {{"role", "server"},
+           {"auth", join(options_.auth, ",")},
+           {"name", "pptpkit"},
+           {"local_ip", format_ipv4(s.local)}};
+    if (!options_.dns.empty()) {
+      ppp.emplace_back("dns1", format_ipv4(options_.dns[0]));
     }
-    if (o_.dns.size() > 1) {
-      ppp.emplace_back("dns2", format_ipv4(o_.dns[1]));
+    if (options_.dns.size() > 1) {
+      ppp.emplace_back("dns2", format_ipv4(options_.dns[1]));
     }
-    arm(timer_kind::auth_deadline, s.id, s.auth_deadline, now_ + std::uint64_t{o_.auth_timeout_s} * seconds);
+    arm(timer_kind::auth_deadline, s.id, s.auth_deadline, now_ + std::uint64_t{options_.auth_timeout_s} * seconds);
   } else {
-    ppp = {{"role", "client"}, {"auth", join(o_.auth, ",")}, {"user", o_.user}, {"password", o_.password}};
-    s.user = o_.user;
+    ppp = {{"role", "client"},
+           {"auth", join(options_.auth, ",")},
+           {"user", options_.user},
+           {"password", options_.password}};
+    s.user = options_.user;
   }
-  ppp.emplace_back("mppe", o_.mppe);
-  ppp.emplace_back("mppe_bits", o_.mppe_bits);
-  ppp.emplace_back("mppe_stateful", o_.mppe_stateful ? "1" : "0");
-  ppp.emplace_back("lcp_echo_interval", std::to_string(o_.echo_interval_s));
-  ppp.emplace_back("lcp_echo_failure", std::to_string(o_.echo_failure));
+  ppp.emplace_back("mppe", options_.mppe);
+  ppp.emplace_back("mppe_bits", options_.mppe_bits);
+  ppp.emplace_back("mppe_stateful", options_.mppe_stateful ? "1" : "0");
+  ppp.emplace_back("lcp_echo_interval", std::to_string(options_.echo_interval_s));
+  ppp.emplace_back("lcp_echo_failure", std::to_string(options_.echo_failure));
 
   // RFC 2637 §4.1: the peer's call id goes in the key of what we send; its window bounds our sends.
   if (command(plugins_->gre(), PPTPKIT_GRE_CMD_SESSION_OPEN, call,
@@ -126,13 +132,13 @@ void engine_impl::teardown_finish(session& s) {
   const std::uint64_t connect_time = s.up ? (now_ - s.up_ns) / seconds : 0;
   if (s.tun != invalid_handle) {
     owners_.erase(s.tun);
-    p_.close(s.tun);
+    platform_.close(s.tun);
     s.tun = invalid_handle;
   }
   counters_.drop_no_interface += s.held.size();
   free_packets(s.held);
-  if (s.hook_up_run && !o_.ip_down.empty()) {
-    run_hook(o_.ip_down, s,
+  if (s.hook_up_run && !options_.ip_down.empty()) {
+    run_hook(options_.ip_down, s,
              {"CONNECT_TIME=" + std::to_string(connect_time), "BYTES_SENT=" + std::to_string(s.tx_bytes),
               "BYTES_RCVD=" + std::to_string(s.rx_bytes)});
   }
@@ -318,28 +324,28 @@ void engine_impl::on_ipv4_up(session& s, const pptpkit_event& ev) {
           " mppe=" + s.mppe + " local=" + format_ipv4(s.local) + " remote=" + format_ipv4(s.remote) +
           " ifname=" + s.ifname);
   if (!server_) {
-    if (o_.usepeerdns && (s.dns1 != 0 || s.dns2 != 0)) {
+    if (options_.usepeerdns && (s.dns1 != 0 || s.dns2 != 0)) {
       log(PPTPKIT_LOG_NOTICE, s.connection, s.id,
           "DNS servers from the peer: " + format_ipv4(s.dns1) + (s.dns2 != 0 ? " " + format_ipv4(s.dns2) : ""));
     }
     std::vector<route> routes;
-    if (o_.defaultroute) {
+    if (options_.defaultroute) {
       routes.push_back({0, 0});
     }
-    for (const cidr& r : o_.routes) {
+    for (const cidr& r : options_.routes) {
       routes.push_back({r.network, r.prefix_length});
     }
     for (const route& r : routes) {
       std::string error;
-      if (!p_.tun_add_route(s.tun, r, error)) {
+      if (!platform_.tun_add_route(s.tun, r, error)) {
         log(PPTPKIT_LOG_WARNING, s.connection, s.id,
             "cannot add route " + format_ipv4(r.destination) + "/" + std::to_string(r.prefix_length) + " via " +
                 s.ifname + ": " + error);
       }
     }
   }
-  if (!o_.ip_up.empty()) {
-    run_hook(o_.ip_up, s, {});
+  if (!options_.ip_up.empty()) {
+    run_hook(options_.ip_up, s, {});
   }
   s.hook_up_run = true;
 }
@@ -356,9 +362,9 @@ bool engine_impl::open_interface(session& s, std::uint32_t mtu) {
   handle h = invalid_handle;
   std::int32_t unit = server_ ? units_.lowest_free() : -1;
   for (std::uint32_t attempt = 0; attempt < interface_units::max_attempts && h == invalid_handle; ++attempt) {
-    tc.name = server_ ? o_.ifname + std::to_string(unit) : interface_units::client_name(o_.ifname, attempt);
+    tc.name = server_ ? options_.ifname + std::to_string(unit) : interface_units::client_name(options_.ifname, attempt);
     std::string why;
-    h = p_.tun_open(tc, actual, why);
+    h = platform_.tun_open(tc, actual, why);
     if (h == invalid_handle) {
       ++counters_.tun_open_failed;
       log(PPTPKIT_LOG_WARNING, s.connection, s.id, "cannot create interface " + tc.name + ": " + why);
@@ -380,14 +386,14 @@ bool engine_impl::open_interface(session& s, std::uint32_t mtu) {
   s.ifname = actual.empty() ? tc.name : actual;
   owners_[h] = {owner_kind::tun, s.id};
   if (!readers_paused_) {
-    p_.watch(h, true, false);
+    platform_.watch(h, true, false);
   }
   if (!s.held.empty()) {
     for (pptpkit_packet& p : s.held) {
       s.rx_bytes += p.length;
     }
     s.rx_packets += s.held.size();
-    p_.tun_write(h, s.held);
+    platform_.tun_write(h, s.held);
     free_packets(s.held);
   }
   return true;
@@ -395,7 +401,7 @@ bool engine_impl::open_interface(session& s, std::uint32_t mtu) {
 
 void engine_impl::apply_ipv6(session& s) {
   std::string error;
-  if (!p_.tun_set_ipv6(s.tun, s.ipv6_local, s.ipv6_peer, error)) {
+  if (!platform_.tun_set_ipv6(s.tun, s.ipv6_local, s.ipv6_peer, error)) {
     log(PPTPKIT_LOG_WARNING, s.connection, s.id,
         "cannot set the IPv6 link-local address on " + s.ifname + ": " + error);
   }
@@ -420,7 +426,7 @@ void engine_impl::run_hook(const std::string& path, const session& s, const std:
   }
   env.insert(env.end(), extra.begin(), extra.end());
   ++counters_.hooks_run;
-  p_.run_hook(path, args, env);
+  platform_.run_hook(path, args, env);
 }
 
 }  // namespace pptpkit::runtime

@@ -5,8 +5,6 @@
 // replays it). Included by each engine test file (one translation unit each).
 #pragma once
 
-#include "pptpkit/runtime/engine.hpp"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -19,6 +17,7 @@
 #include <vector>
 
 #include "pptpkit/runtime/cli.hpp"
+#include "pptpkit/runtime/engine.hpp"
 #include "pptpkit/runtime/secrets.hpp"
 #include "pptpkit/testing/alloc_counter.hpp"
 #include "pptpkit/testing/sim_platform.hpp"
