@@ -343,4 +343,189 @@ TEST_F(hostile_test, an_ended_connection_with_unread_output_is_closed_at_its_dra
 }
 #endif
 
+// Tests from before the hostile-internet work, about the same bounds.
+TEST_F(hostile_test, garbage_on_one_control_connection_does_not_disturb_another) {
+  node& server = start_server();
+  node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
+  ASSERT_TRUE(run_until([&] { return up(a) && up(server); }));
+  const auto [attacker, h] = raw_control_connection();
+  if (real_plugins) {
+    // A whole PPTP header with a wrong magic cookie (RFC 2637 §2: 0x1A2B3C4D).
+    const std::uint8_t junk[] = {0x00, 0x10, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef,
+                                 0x00, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00};
+    EXPECT_EQ(attacker->stream_write(h, junk).status, io_status::ok);
+    ASSERT_TRUE(run_until([&] { return server.host->logged("[c2] control connection down:"); }));
+  } else {
+    const std::uint8_t junk[] = {0x00, 0x05, 0xee, 0x00, 0xff, 0xff, 0xff, 0xff};
+    EXPECT_EQ(attacker->stream_write(h, junk).status, io_status::ok);
+    ASSERT_TRUE(run_until([&] { return server.host->logged("control connection down: malformed message"); }));
+    // The plugin's own log line carries the connection the runtime was feeding it for.
+    EXPECT_TRUE(server.host->logged("[c2] bad message length 5"));
+  }
+  EXPECT_EQ(server.daemon->session_count(), 1u);
+  EXPECT_TRUE(ping_through(a, server, 13));
+}
+
+#ifdef PPTPKIT_REAL_PLUGINS
+// A peer that makes the control plugin log a line per message (Call-Clear-Request for calls that do not
+// exist) gets its lines rate-limited, not its connection closed, and the other session is untouched.
+TEST_F(hostile_test, a_peer_that_floods_rejections_cannot_flood_the_log) {
+  node& server = start_server();
+  node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
+  ASSERT_TRUE(run_until([&] { return up(a) && up(server); }));
+  const auto [attacker, h] = raw_control_connection();
+  // RFC 2637 §2.1 SCCRQ: 156 bytes, protocol version 1.0, host name and vendor left empty.
+  std::vector<std::uint8_t> sccrq(156, 0);
+  const std::uint8_t sccrq_head[] = {0x00, 0x9c, 0x00, 0x01, 0x1a, 0x2b, 0x3c,
+                                     0x4d, 0x00, 0x01, 0x00, 0x00, 0x01, 0x00};
+  std::copy(std::begin(sccrq_head), std::end(sccrq_head), sccrq.begin());
+  ASSERT_EQ(attacker->stream_write(h, sccrq).status, io_status::ok);
+  run_for(50 * ms);
+  // RFC 2637 §2.12 Call-Clear-Request (16 bytes) for call 0x7777, which this connection never opened.
+  const std::uint8_t ccrq[] = {0x00, 0x10, 0x00, 0x01, 0x1a, 0x2b, 0x3c, 0x4d,
+                               0x00, 0x0c, 0x00, 0x00, 0x77, 0x77, 0x00, 0x00};
+  constexpr std::size_t flood = 2000;
+  for (std::size_t i = 0; i < flood; i += 100) {
+    std::vector<std::uint8_t> burst;
+    for (std::size_t j = 0; j < 100; ++j) {
+      burst.insert(burst.end(), std::begin(ccrq), std::end(ccrq));
+    }
+    ASSERT_EQ(attacker->stream_write(h, burst).status, io_status::ok);
+    run_for(1 * ms);
+  }
+  run_for(100 * ms);
+  const std::size_t lines = server.host->count_logs("CCRQ for unknown call");
+  EXPECT_GE(lines, 10u);
+  EXPECT_LE(lines, 60u);  // the burst (50) and what refilled in the ~0.4 s the flood took
+  const std::string report = server.daemon->status_report();
+  EXPECT_NE(report.find("log_lines_suppressed=" + std::to_string(flood - lines)), std::string::npos) << report;
+  // After a quiet spell the next line gets through, preceded by how many were left out.
+  run_for(10 * s);
+  ASSERT_EQ(attacker->stream_write(h, ccrq).status, io_status::ok);
+  run_for(10 * ms);
+  EXPECT_TRUE(server.host->logged(std::to_string(flood - lines) + " log lines about "));
+  EXPECT_TRUE(server.host->logged(" suppressed (rate limit"));
+  EXPECT_EQ(server.host->count_logs("CCRQ for unknown call"), lines + 1);
+  EXPECT_EQ(server.daemon->session_count(), 1u);
+  EXPECT_TRUE(ping_through(a, server, 14));
+}
+#endif
+
+#ifndef PPTPKIT_REAL_PLUGINS
+// A plugin whose deadline stays due after tick() (a plugin bug) is polled every 10 ms instead of making
+// the loop spin: virtual time still advances, sessions still come up, and the fault is logged once.
+TEST_F(hostile_test, a_plugin_with_a_stuck_deadline_does_not_make_the_loop_spin) {
+  ::setenv("PPTPKIT_FAKE_GRE_STUCK_DEADLINE", "1", 1);
+  node& server = start_server();
+  ::unsetenv("PPTPKIT_FAKE_GRE_STUCK_DEADLINE");
+  node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
+  ASSERT_TRUE(run_until([&] { return up(a) && up(server); }));
+  const std::uint64_t start = net_.now();
+  run_for(2 * s);
+  EXPECT_GE(net_.now(), start + 2 * s);
+  EXPECT_EQ(server.host->count_logs("gre plugin: its deadline is still due after tick()"), 1u);
+  EXPECT_FALSE(a.host->logged("its deadline is still due"));
+  const std::string report = server.daemon->status_report();
+  const std::size_t at = report.find("plugin_stuck_deadlines=");
+  ASSERT_NE(at, std::string::npos) << report;
+  const unsigned long ticks = std::stoul(report.substr(at + std::strlen("plugin_stuck_deadlines=")));
+  EXPECT_GE(ticks, 150u);  // about one every 10 ms over 2 s and the setup
+  EXPECT_LE(ticks, 1000u);
+  EXPECT_TRUE(ping_through(a, server, 15));
+}
+#endif
+
+TEST_F(hostile_test, a_peer_that_stops_reading_loses_only_its_own_connection) {
+  auto o = server_options();
+  o.log_level = 5;  // its calls' info lines would spend its share of the per-peer log limit
+  node& server = start("server", server_ip, o);
+  server.host->stream_window = 4096;
+  node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
+  ASSERT_TRUE(run_until([&] { return up(a) && up(server); }));
+  // A PNS that asks for call after call and never reads the replies.
+  sim_host& greedy = net_.add_host("greedy", 0xcb007102);
+  std::string error;
+  const handle h = greedy.tcp_connect({server_ip, 1723}, error);
+  run_for(10 * ms);
+  if (real_plugins) {
+    // RFC 2637 §2.1 SCCRQ (156 bytes), then Echo-Requests (§2.5) whose replies are never read.
+    std::vector<std::uint8_t> sccrq(156, 0);
+    const std::uint8_t head[] = {0x00, 0x9c, 0x00, 0x01, 0x1a, 0x2b, 0x3c, 0x4d, 0x00, 0x01, 0x00, 0x00, 0x01, 0x00};
+    std::copy(std::begin(head), std::end(head), sccrq.begin());
+    sccrq[27] = 1;  // maximum channels
+    ASSERT_EQ(greedy.stream_write(h, sccrq).status, io_status::ok);
+    run_for(10 * ms);
+    for (std::uint32_t i = 0; i < 20000 && !server.host->logged("stopped reading"); ++i) {
+      const std::uint8_t echo[] = {0x00,
+                                   0x10,
+                                   0x00,
+                                   0x01,
+                                   0x1a,
+                                   0x2b,
+                                   0x3c,
+                                   0x4d,
+                                   0x00,
+                                   0x05,
+                                   0x00,
+                                   0x00,
+                                   0x00,
+                                   0x00,
+                                   static_cast<std::uint8_t>(i >> 8),
+                                   static_cast<std::uint8_t>(i)};
+      ASSERT_EQ(greedy.stream_write(h, echo).status, io_status::ok);
+      run_for(1 * ms);
+    }
+  } else {
+    const std::uint8_t sccrq[] = {0x00, 0x04, 0x01, 0x00};
+    ASSERT_EQ(greedy.stream_write(h, sccrq).status, io_status::ok);
+    run_for(10 * ms);
+    for (std::uint32_t i = 0; i < 4000 && !server.host->logged("stopped reading"); ++i) {
+      const std::uint8_t ocrq[] = {
+          0x00, 0x08, 0x07, 0x00, 0x00, 0x00, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)};
+      ASSERT_EQ(greedy.stream_write(h, ocrq).status, io_status::ok);
+      run_for(1 * ms);
+    }
+  }
+  EXPECT_TRUE(server.host->logged("[c2] the peer stopped reading the control connection"));
+  EXPECT_NE(server.daemon->status_report().find("control_output_overflow=1"), std::string::npos);
+  EXPECT_EQ(server.daemon->session_count(), 1u);
+  EXPECT_TRUE(ping_through(a, server, 25));
+}
+
+TEST_F(hostile_test, max_connections_is_enforced) {
+  auto o = server_options();
+  o.max_connections = 1;
+  node& server = start("server", server_ip, o);
+  node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
+  ASSERT_TRUE(run_until([&] { return up(a); }));
+  node& b = start_client("bob", 0xc6336402, "bob", "bob-pw");
+  ASSERT_TRUE(run_until([&] { return b.daemon->finished(); }));
+  EXPECT_NE(b.daemon->exit_status(), 0);
+  EXPECT_TRUE(server.host->logged("1 connections (--max-connections) are in use"));
+  EXPECT_TRUE(ping_through(a, server, 15));
+}
+
+TEST_F(hostile_test, the_address_pool_runs_out_cleanly) {
+  node& server = start_server();  // 10.0.0.100-102: three addresses
+  std::vector<node*> clients;
+  for (std::uint32_t i = 0; i < 4; ++i) {
+    std::string name = "c";
+    name += std::to_string(i);
+    clients.push_back(
+        &start_client(name, 0xc6336401 + i, i % 2 == 0 ? "alice" : "bob", i % 2 == 0 ? "alice-pw" : "bob-pw"));
+  }
+  ASSERT_TRUE(run_until([&] { return up(server, 3) && clients[3]->daemon->finished(); }));
+  EXPECT_TRUE(server.host->logged("no free address in --remoteip"));
+  EXPECT_EQ(server.daemon->session_count(), 3u);
+}
+
+TEST_F(hostile_test, partial_control_writes_are_resumed) {
+  node& server = start_server();
+  server.host->stream_window = 3;  // every control message goes out in pieces
+  node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
+  a.host->stream_window = 5;
+  ASSERT_TRUE(run_until([&] { return up(a) && up(server); }));
+  EXPECT_TRUE(ping_through(a, server, 23));
+}
+
 }  // namespace
