@@ -43,6 +43,8 @@ netns_stop "$SERVER_PID"
 
 e2e_step "refused auth protocol: the server offers only PAP, the client accepts only MS-CHAPv2"
 start_server server-pap "$SRV" --auth pap --mppe refused
+# (--mppe optional: with MPPE required, the default, the client ends the link itself as soon as LCP
+# opens without MS-CHAPv2 — no keys — before the server's refusal reaches it.)
 USER_NAME=alice expect_failure refused "$E2E_WORK/server-pap.log" "$E2E_WORK/alice.password" \
-  '' 'refused auth protocol' --auth mschapv2
+  '' 'refused auth protocol' --auth mschapv2 --mppe optional
 e2e_pass
