@@ -1,55 +1,54 @@
 #include "pptpkit/control/call_ids.hpp"
 
 #include <cassert>
+#include <utility>
 
 namespace pptpkit::control {
 
-namespace {
-// Random draws before the allocator falls back to a scan: with a few thousand calls live nearly every
-// draw hits; the scan only matters when the id space is nearly full.
-constexpr int random_attempts = 32;
-}  // namespace
-
-void call_id_allocator::expire(std::uint64_t now_ns) {
-  while (!quarantine_.empty() && quarantine_.front().until_ns <= now_ns) {
-    quarantined_.reset(quarantine_.front().id);
-    quarantine_.pop_front();
+call_id_allocator::call_id_allocator(const keyed_random::key_type& key) : random_(key), ring_(id_count) {
+  for (std::uint32_t i = 0; i < id_count; ++i) {
+    ring_[i] = static_cast<std::uint16_t>(i + 1);
+  }
+  // Fisher-Yates (Knuth, TAOCP vol. 2, Algorithm 3.4.2P), two 32-bit draws from each 64-bit output.
+  std::uint64_t bits = 0;
+  bool second_half = false;
+  for (std::uint32_t i = id_count - 1; i > 0; --i) {
+    bits = second_half ? bits >> 32 : random_.next();
+    second_half = !second_half;
+    const std::uint32_t j = keyed_random::below(static_cast<std::uint32_t>(bits), i + 1);
+    std::swap(ring_[i], ring_[j]);
   }
 }
 
-std::uint16_t call_id_allocator::allocate(std::uint64_t now_ns) {
-  expire(now_ns);
-  std::uint16_t start = 1;
-  for (int i = 0; i < random_attempts; ++i) {
-    std::uint16_t candidate = 0;
-    if (!random_(candidate)) {
-      break;
-    }
-    start = candidate;
-    if (free_id(candidate)) {
-      live_.set(candidate);
-      return candidate;
-    }
+std::uint16_t call_id_allocator::allocate() noexcept {
+  if (free_ == 0) {
+    return 0;
   }
-  // Scan from the last random draw, so even the fallback does not hand out ids in a fixed order.
-  for (std::uint32_t k = 0; k < 65536; ++k) {
-    const auto candidate = static_cast<std::uint16_t>(start + k);
-    if (free_id(candidate)) {
-      live_.set(candidate);
-      return candidate;
-    }
+  const std::uint32_t window = free_ < pick_window ? free_ : pick_window;
+  const std::uint32_t pick = keyed_random::below(static_cast<std::uint32_t>(random_.next()), window);
+  std::uint32_t at = head_ + pick;
+  if (at >= id_count) {
+    at -= id_count;
   }
-  return 0;
+  // The front id takes the picked one's place: it stays among the oldest, so nothing jumps the queue.
+  std::swap(ring_[head_], ring_[at]);
+  const std::uint16_t id = ring_[head_];
+  head_ = head_ + 1 == id_count ? 0 : head_ + 1;
+  --free_;
+  assert(id != 0 && !live_.test(id));
+  live_.set(id);
+  return id;
 }
 
-void call_id_allocator::release(std::uint16_t id, std::uint64_t now_ns) {
+void call_id_allocator::release(std::uint16_t id) noexcept {
   assert(id != 0 && live_.test(id) && "releasing a call id that is not live");
   live_.reset(id);
-  if (quarantine_ns_ == 0) {
-    return;
+  std::uint32_t tail = head_ + free_;
+  if (tail >= id_count) {
+    tail -= id_count;
   }
-  quarantined_.set(id);
-  quarantine_.push_back({id, now_ns + quarantine_ns_});
+  ring_[tail] = id;
+  ++free_;
 }
 
 }  // namespace pptpkit::control

@@ -36,7 +36,9 @@ extern "C" {
  *   handshake_timeout_ms       SCCRQ/SCCRP exchange (default 30000)
  *   call_setup_timeout_ms      OCRQ->OCRP, ICRQ->ICRP->ICCN (default 30000)
  *   stop_reply_timeout_ms      StopCCRQ->StopCCRP (default 10000)
- *   call_id_quarantine_ms      a freed call id is not reused before this (default 60000)
+ *   call_id_quarantine_ms      accepted and checked for compatibility, no longer used: a freed call id
+ *                              now waits in a FIFO until nearly every other free id was handed out, a
+ *                              bound no peer can exhaust as it could a time quarantine
  *   receive_window             our GRE receive window advertised in OCRP/ICRP/OCRQ/ICCN (default 64)
  *   processing_delay           our packet processing delay in 1/10 s (default 0)
  *   max_output_bytes           queued output per connection before it is closed (default 65536)

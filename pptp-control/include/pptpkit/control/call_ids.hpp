@@ -2,55 +2,57 @@
 //
 // A call id names a call on the control connection and keys its GRE packets (RFC 2637 §2.7 "Call ID",
 // §4.1 "Key (Call ID)"); the GRE demultiplexer of a host finds a call by it alone, so an id is unique
-// among the live calls of every connection of the instance, never 0, and unpredictable (drawn from the
-// host's random source, so an off-path attacker cannot guess the key of a call). A released id sits in
-// quarantine for a configured time before it can be chosen again, so late GRE packets and late control
-// messages of an old call never reach a new one.
+// among the live calls of every connection of the instance, never 0, and hard to guess (an off-path
+// attacker who knows the key of a call can inject into it).
 //
-// Memory: two 8 KiB bitmaps and a FIFO of quarantined ids (release order is expiry order because the
-// quarantine time is one constant). Threading: one thread at a time.
+// The free ids wait in a FIFO ring, in a random order drawn at construction. allocate() takes one of
+// the `pick_window` oldest free ids, chosen at random, and release() puts an id at the back. So:
+//   - an id that was just released comes back only after at least (free ids - pick_window) other ids
+//     were handed out (61,438 with one call live), which keeps late GRE packets and control messages
+//     of an old call away from a new one. Unlike a time quarantine this holds no id back: a
+//     peer that opens and clears calls in a loop only moves ids through the ring, and a new call is
+//     refused only when all 65,535 ids are live;
+//   - the next id is one of pick_window (12 bits) even to a peer that watched every id go by; before
+//     the ring has turned once, one of all the free ids;
+//   - allocate and release are O(1) and never call the host: the randomness is keyed_random's, whose
+//     key the owner draws from the host's random source once.
+//
+// Memory: a 128 KiB ring and an 8 KiB bitmap, allocated at construction. Threading: one thread at a time.
 #pragma once
 
 #include <bitset>
 #include <cstdint>
-#include <deque>
-#include <functional>
-#include <utility>
+#include <vector>
+
+#include "pptpkit/control/keyed_random.hpp"
 
 namespace pptpkit::control {
 
 class call_id_allocator {
  public:
-  // random16 fills in a random 16-bit value; returns false when the random source failed.
-  using random_source = std::function<bool(std::uint16_t&)>;
+  static constexpr std::uint32_t id_count = 65535;  // 1..65535; 0 is never a call id
+  static constexpr std::uint32_t pick_window = 4096;
 
-  call_id_allocator(std::uint64_t quarantine_ns, random_source random) noexcept
-      : quarantine_ns_(quarantine_ns), random_(std::move(random)) {}
+  // Shuffles every id into the ring (65,534 draws of 32 bits). May throw std::bad_alloc.
+  explicit call_id_allocator(const keyed_random::key_type& key);
 
-  // A fresh id (1..65535), or 0 when every id is live or in quarantine (or the random source failed
-  // and no id could be found by the fallback scan).
-  std::uint16_t allocate(std::uint64_t now_ns);
-  // Releases a live id into quarantine.
-  void release(std::uint16_t id, std::uint64_t now_ns);
+  // A free id (1..65535), or 0 when every id is live. O(1).
+  std::uint16_t allocate() noexcept;
+  // Puts a live id back at the end of the ring. O(1).
+  void release(std::uint16_t id) noexcept;
 
   bool live(std::uint16_t id) const noexcept { return live_.test(id); }
-  bool quarantined(std::uint16_t id) const noexcept { return quarantined_.test(id); }
-  std::size_t live_count() const noexcept { return live_.count(); }
-  std::size_t quarantined_count() const noexcept { return quarantine_.size(); }
+  std::size_t live_count() const noexcept { return id_count - free_; }
+  std::size_t free_count() const noexcept { return free_; }
+  // 64-bit numbers drawn from the keyed stream so far (the shuffle's, then one per allocate).
+  std::uint64_t random_draws() const noexcept { return random_.draws(); }
 
  private:
-  void expire(std::uint64_t now_ns);
-  bool free_id(std::uint16_t id) const noexcept { return id != 0 && !live_.test(id) && !quarantined_.test(id); }
-
-  struct entry {
-    std::uint16_t id;
-    std::uint64_t until_ns;
-  };
-  std::uint64_t quarantine_ns_;
-  random_source random_;
+  keyed_random random_;
+  std::vector<std::uint16_t> ring_;  // id_count slots; the free ids are ring_[head_ .. head_ + free_)
+  std::uint32_t head_ = 0;
+  std::uint32_t free_ = id_count;
   std::bitset<65536> live_;
-  std::bitset<65536> quarantined_;
-  std::deque<entry> quarantine_;
 };
 
 }  // namespace pptpkit::control

@@ -60,7 +60,6 @@ struct settings {
   std::uint64_t handshake_timeout_ns = 30'000'000'000;
   std::uint64_t call_setup_timeout_ns = 30'000'000'000;
   std::uint64_t stop_reply_timeout_ns = 10'000'000'000;
-  std::uint64_t call_id_quarantine_ns = 60'000'000'000;
   std::uint16_t receive_window = 64;
   std::uint16_t processing_delay = 0;
   std::uint32_t max_output_bytes = 65536;
@@ -123,7 +122,7 @@ class engine final : public core::instance {
  public:
   engine(const core::host& host, settings s);
   ~engine() override;
-  engine(const engine&) = delete;  // the call id allocator's random source refers to this engine
+  engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
   static std::unique_ptr<core::instance> create(const core::host& host, const core::config_map& config);
 
@@ -147,6 +146,7 @@ class engine final : public core::instance {
   bool invariants_hold() const noexcept;
 
  private:
+  static keyed_random::key_type draw_call_id_key(const core::host& host);
   std::uint64_t earliest_deadline() const noexcept;  // the walk behind next_deadline()
   // Input.
   bool on_message(connection& c, std::span<const std::uint8_t> msg, std::uint64_t now);
@@ -200,7 +200,7 @@ class engine final : public core::instance {
   call* match_call(connection& c, std::uint16_t id, bool ours_first) noexcept;
   void call_up(connection& c, call& k);
   void call_down(connection& c, call& k, std::uint32_t result, std::uint32_t error, std::uint32_t cause,
-                 std::string_view why, std::uint64_t now);
+                 std::string_view why);
   void drop_unexpected(connection& c, const char* what);
   void protocol_error(connection& c, counters& ctr, std::uint64_t counters::*field, const char* why);
 
