@@ -90,7 +90,9 @@ settings settings::from(const core::config_map& config) {
     throw core::config_error("host_name and vendor: at most 64 bytes (RFC 2637 §2.1)");
   }
   s.max_connections = config.get_u32("max_connections", s.max_connections, 1);
-  s.max_calls_per_connection = config.get_u32("max_calls_per_connection", s.max_calls_per_connection, 1, 65535);
+  s.max_calls_per_connection =
+      config.get_u32("max_calls_per_connection",
+                     s.role == role::pac ? settings::pac_default_max_calls : settings::pns_default_max_calls, 1, 65535);
   constexpr std::uint64_t max_ms = UINT64_MAX / ms;
   s.echo_interval_ns = config.get_u64("echo_interval_ms", s.echo_interval_ns / ms, 0, max_ms) * ms;
   s.echo_timeout_ns = config.get_u64("echo_timeout_ms", s.echo_timeout_ns / ms, 1, max_ms) * ms;
@@ -1248,8 +1250,14 @@ std::int32_t engine::tick(std::uint64_t now_ns) noexcept {
       case connection_state::idle:
       case connection_state::wait_ctl_reply:
         if (now_ns >= c.handshake_deadline_ns) {
+          // The peer holds a connection slot without ever saying who it is: closed at the deadline
+          // whatever else it sent (echoes do not extend it).
           ++c.stats.timeout_handshake;
-          end_connection(c, PPTPKIT_CONTROL_REASON_TIMEOUT, "no SCCRQ/SCCRP in handshake_timeout_ms", true);
+          char why[96];
+          std::snprintf(why, sizeof(why), "handshake timeout: no %s within handshake_timeout_ms (%llu ms)",
+                        c.state == connection_state::wait_ctl_reply ? "SCCRP" : "SCCRQ",
+                        static_cast<unsigned long long>(settings_.handshake_timeout_ns / ms));
+          end_connection(c, PPTPKIT_CONTROL_REASON_TIMEOUT, why, true);
         }
         break;
       case connection_state::established:

@@ -1,5 +1,5 @@
-// Unauthenticated peers that try to spend a PAC's resources (issue: hostile internet): call ids. Each
-// test drives the plugin through its C table.
+// Unauthenticated peers that try to spend a PAC's resources (issue: hostile internet): call ids, calls
+// per connection and the handshake deadline. Each test drives the plugin through its C table.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -167,6 +167,109 @@ TEST(hostile_peer, call_id_quarantine_ms_is_still_accepted) {
   char error[256] = {0};
   EXPECT_EQ(plugin_descriptor().ops->create(&host.services(), bad, 2, &inst, error, sizeof(error)), PPTPKIT_ERR_CONFIG);
   EXPECT_NE(std::string(error).find("call_id_quarantine_ms"), std::string::npos) << error;
+}
+
+// ---- calls per connection and the handshake deadline (issue row 4, "admission") ----
+
+TEST(hostile_peer, an_unauthenticated_connection_holds_at_most_four_calls) {
+  // Regression, issue row 4: with 64 calls per connection, one connection could open a call per pool
+  // address before anyone authenticated. A PAC now takes 4 by default and says so in its SCCRP.
+  side pac("pac", 26);
+  const bytes sccrp = handshake(pac, 1);
+  ASSERT_EQ(sccrp.size(), sizeof(start_control_connection_reply));
+  start_control_connection_reply reply{};
+  std::memcpy(&reply, sccrp.data(), sizeof(reply));
+  EXPECT_EQ(reply.maximum_channels.value(), 4u);  // RFC 2637 §2.2: the sessions this PAC gives a PNS
+  for (std::uint16_t i = 1; i <= 4; ++i) {
+    EXPECT_EQ(call(pac, 1, i).result_code.value(), ocrp_result::connected);
+  }
+  const outgoing_call_reply fifth = call(pac, 1, 5);
+  EXPECT_EQ(fifth.result_code.value(), ocrp_result::general_error);
+  EXPECT_EQ(fifth.error_code.value(), error_code::no_resource);
+  EXPECT_EQ(pac.stat("rejected_call_limit"), 1);
+  EXPECT_EQ(pac.of_type(PPTPKIT_CONTROL_EVENT_CALL_UP).size(), 4u);
+  // A cleared call makes room again (a pptp-linux call manager redialling on the same connection).
+  pac.feed(1, ccrq(2));
+  pac.poll();
+  EXPECT_EQ(call(pac, 1, 6).result_code.value(), ocrp_result::connected);
+  // Another connection has its own four.
+  handshake(pac, 2);
+  EXPECT_EQ(call(pac, 2, 1).result_code.value(), ocrp_result::connected);
+}
+
+TEST(hostile_peer, a_pns_keeps_its_own_default_call_limit) {
+  // A PNS's calls come from the PAC it dialled; its default stays 64 (and it sends Maximum Channels 0).
+  side pns("pns", 27);
+  pns.command(PPTPKIT_CONTROL_CMD_CONNECTION_OPEN, 1, {1, pac_address, pns_address});
+  auto out = pns.poll();
+  ASSERT_EQ(out.size(), 1u);
+  start_control_connection_request m{};
+  std::memcpy(&m, out[0].second.data(), sizeof(m));
+  EXPECT_EQ(m.maximum_channels.value(), 0u);  // RFC 2637 §2.1: a PNS sends 0
+  bytes sccrp(sizeof(start_control_connection_reply));
+  auto& r = start_message<start_control_connection_reply>(sccrp);
+  r.protocol_version = protocol_version_1_0;
+  r.result_code = sccrp_result::success;
+  pns.feed(1, sccrp);
+  for (std::uint16_t i = 1; i <= 10; ++i) {
+    bytes icrq(sizeof(incoming_call_request));
+    start_message<incoming_call_request>(icrq).call_id = i;
+    pns.feed(1, icrq);
+    auto reply = pns.poll();
+    ASSERT_EQ(reply.size(), 1u);
+    ASSERT_EQ(type_of(reply[0].second), 10u);  // ICRP
+    incoming_call_reply icrp{};
+    std::memcpy(&icrp, reply[0].second.data(), sizeof(icrp));
+    EXPECT_EQ(icrp.result_code.value(), icrp_result::connect) << i;
+  }
+  EXPECT_EQ(pns.stat("rejected_call_limit"), 0);
+}
+
+TEST(hostile_peer, a_connection_that_never_sends_sccrq_is_closed_at_the_handshake_deadline) {
+  // Regression: an idle connection held its slot for 30 s. It now has 10 s to send SCCRQ; Echo-Requests
+  // (answered, RFC 2637 §2.5) do not extend that. The close is counted and says which message was missing.
+  side pac("pac", 28);
+  ASSERT_EQ(pac.command(PPTPKIT_CONTROL_CMD_CONNECTION_OPEN, 1, {0, pns_address, pac_address}), PPTPKIT_OK);
+  EXPECT_EQ(pac.next_deadline(), 10 * second);
+  for (int i = 0; i < 9; ++i) {
+    pac.host.now += second;
+    pac.feed(1, echo(static_cast<std::uint32_t>(i)));
+    EXPECT_EQ(pac.poll().size(), 1u);
+    pac.tick();
+  }
+  pac.host.now = 10 * second - 1;
+  pac.tick();
+  EXPECT_TRUE(pac.of_type(PPTPKIT_CONTROL_EVENT_CONNECTION_DOWN).empty());
+  pac.host.now = 10 * second;
+  pac.tick();
+  const auto down = pac.of_type(PPTPKIT_CONTROL_EVENT_CONNECTION_DOWN);
+  ASSERT_EQ(down.size(), 1u);
+  EXPECT_EQ(down[0].values[0], PPTPKIT_CONTROL_REASON_TIMEOUT);
+  EXPECT_STREQ(down[0].text, "handshake timeout: no SCCRQ within handshake_timeout_ms (10000 ms)");
+  EXPECT_EQ(pac.stat("timeout_handshake"), 1);
+  EXPECT_TRUE(pac.host.logged("handshake timeout"));
+  pac.poll();
+  EXPECT_FALSE(pac.connection_exists(1));
+  EXPECT_EQ(pac.next_deadline(), PPTPKIT_NO_DEADLINE);
+}
+
+TEST(hostile_peer, the_handshake_deadline_is_configurable_and_ends_with_the_handshake) {
+  side pac("pac", 29, {{"handshake_timeout_ms", "2000"}});
+  pac.command(PPTPKIT_CONTROL_CMD_CONNECTION_OPEN, 1, {0, pns_address, pac_address});
+  pac.command(PPTPKIT_CONTROL_CMD_CONNECTION_OPEN, 2, {0, pns_address + 1, pac_address});
+  pac.host.now = second;
+  pac.feed(2, sccrq());  // connection 2 completes its handshake in time
+  pac.poll();
+  pac.host.now = 2 * second;
+  pac.tick();
+  const auto down = pac.of_type(PPTPKIT_CONTROL_EVENT_CONNECTION_DOWN);
+  ASSERT_EQ(down.size(), 1u);
+  EXPECT_EQ(down[0].channel, 1u);
+  EXPECT_STREQ(down[0].text, "handshake timeout: no SCCRQ within handshake_timeout_ms (2000 ms)");
+  EXPECT_TRUE(pac.connection_exists(2));
+  pac.host.now = 50 * second;  // well past any handshake deadline; only the keepalive runs now
+  pac.tick();
+  EXPECT_EQ(pac.of_type(PPTPKIT_CONTROL_EVENT_CONNECTION_DOWN).size(), 1u);
 }
 
 }  // namespace

@@ -357,7 +357,7 @@ TEST(session, a_peer_that_stops_reading_loses_no_message) {
 
 TEST(session, call_ids_are_unique_across_every_connection_of_an_instance) {
   // The GRE demultiplexer finds a call by its id alone: one PAC, three PNS peers, 40 calls each.
-  side pac("pac", 31);
+  side pac("pac", 31, {{"max_calls_per_connection", "40"}});
   std::vector<std::unique_ptr<side>> peers;
   std::set<std::uint64_t> ids;
   for (std::uint32_t ch = 1; ch <= 3; ++ch) {

@@ -8,12 +8,12 @@
 // The free ids wait in a FIFO ring, in a random order drawn at construction. allocate() takes one of
 // the `pick_window` oldest free ids, chosen at random, and release() puts an id at the back. So:
 //   - an id that was just released comes back only after at least (free ids - pick_window) other ids
-//     were handed out (61,438 with one call live), which keeps late GRE packets and control messages
-//     of an old call away from a new one. Unlike a time quarantine this holds no id back: a
-//     peer that opens and clears calls in a loop only moves ids through the ring, and a new call is
-//     refused only when all 65,535 ids are live;
-//   - the next id is one of pick_window (12 bits) even to a peer that watched every id go by; before
-//     the ring has turned once, one of all the free ids;
+//     were handed out (61,438 with one call live; over 57,000 while the default limits keep at most
+//     4,096 calls live), which keeps late GRE packets and control messages of an old call away from a
+//     new one. Unlike a time quarantine this holds no id back: a peer that opens and clears calls in a
+//     loop only moves ids through the ring, and a new call is refused only when all 65,535 ids are live;
+//   - the next id is one of pick_window (12 bits) even to a peer that watched every id go by, and any
+//     free id to one that did not;
 //   - allocate and release are O(1) and never call the host: the randomness is keyed_random's, whose
 //     key the owner draws from the host's random source once.
 //

@@ -54,10 +54,13 @@ struct settings {
   std::string host_name;
   std::string vendor = "pptpkit";
   std::uint32_t max_connections = 1024;
-  std::uint32_t max_calls_per_connection = 64;
-  std::uint64_t echo_interval_ns = 60'000'000'000;  // RFC 2637 §2.5: 60 s without control traffic
+  // Calls on one control connection (control.h says why): a PAC's limit binds an unauthenticated peer.
+  static constexpr std::uint32_t pac_default_max_calls = 4;
+  static constexpr std::uint32_t pns_default_max_calls = 64;
+  std::uint32_t max_calls_per_connection = pns_default_max_calls;  // from() sets the role's default
+  std::uint64_t echo_interval_ns = 60'000'000'000;                 // RFC 2637 §2.5: 60 s without control traffic
   std::uint64_t echo_timeout_ns = 60'000'000'000;
-  std::uint64_t handshake_timeout_ns = 30'000'000'000;
+  std::uint64_t handshake_timeout_ns = 10'000'000'000;
   std::uint64_t call_setup_timeout_ns = 30'000'000'000;
   std::uint64_t stop_reply_timeout_ns = 10'000'000'000;
   std::uint16_t receive_window = 64;
