@@ -2,11 +2,12 @@
 // per connection and the handshake deadline. Each test drives the plugin through its C table.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <set>
 #include <string>
 
 #include "harness.hpp"
-#include "pptpkit/core/wire.hpp"
 
 namespace pptpkit::control::testing {
 namespace {
@@ -270,6 +271,32 @@ TEST(hostile_peer, the_handshake_deadline_is_configurable_and_ends_with_the_hand
   pac.host.now = 50 * second;  // well past any handshake deadline; only the keepalive runs now
   pac.tick();
   EXPECT_EQ(pac.of_type(PPTPKIT_CONTROL_EVENT_CONNECTION_DOWN).size(), 1u);
+}
+
+// ---- text from the wire ----
+
+TEST(hostile_peer, host_name_and_vendor_are_cut_at_their_wire_fields) {
+  // Host Name and Vendor String fill their 64 bytes with no NUL (RFC 2637 §2.1 pads them with NULs, a
+  // peer need not), and the bytes right after the message in the same TCP read are printable: the event
+  // text holds each field's 64 bytes and nothing from beyond them; '|' (the separator) and control bytes
+  // become '?'.
+  side pac("pac", 30);
+  pac.command(PPTPKIT_CONTROL_CMD_CONNECTION_OPEN, 1, {0, pns_address, pac_address});
+  bytes b = sccrq();
+  auto& m = start_message<start_control_connection_request>(b);
+  m.protocol_version = protocol_version_1_0;
+  std::string host(64, 'h');
+  host[0] = '|';
+  host[1] = '\n';
+  std::fill(m.host_name.begin(), m.host_name.end(), 0);
+  std::copy(host.begin(), host.end(), m.host_name.begin());
+  std::fill(m.vendor_string.begin(), m.vendor_string.end(), 'v');
+  b.insert(b.end(), 8, '~');  // then garbage: a bad header that ends the connection after the SCCRQ
+  pac.feed(1, b);
+  const auto up = pac.of_type(PPTPKIT_CONTROL_EVENT_CONNECTION_UP);
+  ASSERT_EQ(up.size(), 1u);
+  EXPECT_EQ(std::string(up[0].text), "??" + std::string(62, 'h') + "|" + std::string(64, 'v'));
+  EXPECT_EQ(pac.stat("drop_bad_length"), 1);
 }
 
 }  // namespace
