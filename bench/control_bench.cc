@@ -43,13 +43,13 @@ struct bench_host {
   std::uint64_t random_state = 0x9E3779B97F4A7C15ull;
 };
 
-// A PAC with one established connection (channel 1).
+// A PAC with one established connection (channel 1). defaults: every key but the role left to the plugin.
 struct pac_fixture {
-  explicit pac_fixture(const char* max_calls = "64") {
+  explicit pac_fixture(const char* max_calls = "64", bool defaults = false) {
     const pptpkit_config_entry config[] = {
         {"role", "pac"}, {"max_calls_per_connection", max_calls}, {"call_id_quarantine_ms", "0"}};
     engine = std::make_unique<control::engine>(core::host(host.services),
-                                               control::settings::from(core::config_map(config, 3)));
+                                               control::settings::from(core::config_map(config, defaults ? 1 : 3)));
     pptpkit_command open = PPTPKIT_COMMAND_INIT;
     open.type = PPTPKIT_CONTROL_CMD_CONNECTION_OPEN;
     open.channel = 1;
@@ -158,6 +158,46 @@ void outgoing_call_request_parse_handle(benchmark::State& state) {
   state.SetLabel("vs baseline_memcpy_168");
 }
 BENCHMARK(outgoing_call_request_parse_handle);
+
+// A peer that opens and clears calls as fast as it can on one connection (issue: 100k OCRQs): OCRQ in,
+// OCRP out, CCRQ in, CDN out, the events drained, 10 us of virtual time per cycle, default settings. The
+// cost of a cycle must not grow with the number of cycles before it, so the count is fixed at 100k.
+void call_open_clear_cycle(benchmark::State& state) {
+  pac_fixture f("64", true);
+  std::vector<std::uint8_t> ocrq(sizeof(control::outgoing_call_request));
+  auto& m = control::start_message<control::outgoing_call_request>(ocrq);
+  m.maximum_bps = 10'000'000;
+  m.packet_recv_window_size = 64;
+  std::vector<std::uint8_t> ccrq(sizeof(control::call_clear_request));
+  auto& c = control::start_message<control::call_clear_request>(ccrq);
+  pptpkit_batch out = PPTPKIT_BATCH_INIT;
+  pptpkit_event e = PPTPKIT_EVENT_INIT;
+  std::uint64_t now = 0;
+  std::uint16_t peer_id = 0;
+  std::int64_t connected = 0;
+  const auto feed = [&](const std::vector<std::uint8_t>& bytes) {
+    pptpkit_packet* p = f.host.pool->alloc();
+    std::memcpy(core::put(*p, static_cast<std::uint32_t>(bytes.size())), bytes.data(), bytes.size());
+    p->channel = 1;
+    pptpkit_batch in = {&p->link, &p->link, 1, 0};
+    f.engine->feed(PPTPKIT_CONTROL_PORT_STREAM, in, now);
+    f.engine->poll(PPTPKIT_CONTROL_PORT_STREAM, out, 1, now);
+    f.host.pool->free_batch(out);
+  };
+  for (auto _ : state) {
+    now += 10'000;
+    m.call_id = ++peer_id;
+    feed(ocrq);
+    c.call_id = peer_id;
+    feed(ccrq);
+    while (f.engine->poll_event(e) == 1) {
+      connected += e.type == PPTPKIT_CONTROL_EVENT_CALL_UP ? 1 : 0;
+    }
+  }
+  state.counters["connected"] = static_cast<double>(connected);
+  state.SetLabel("vs baseline_memcpy_168");
+}
+BENCHMARK(call_open_clear_cycle)->Iterations(100'000);
 
 }  // namespace
 

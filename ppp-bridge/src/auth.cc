@@ -21,11 +21,14 @@ std::span<const std::uint8_t> as_bytes(std::string_view s) noexcept {
 std::string_view as_text(std::span<const std::uint8_t> b) noexcept {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
-// Peer-supplied text for a log or event: at most 64 printable bytes.
+// Peer-supplied text quoted in a message: at most 64 printable bytes, and "..." when there were more.
 std::string printable(std::string_view s) {
   std::string out;
   for (char c : s.substr(0, 64)) {
     out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  }
+  if (s.size() > 64) {
+    out += "...";
   }
   return out;
 }
@@ -221,9 +224,28 @@ void auth_server::on_pap(const control_packet& pkt, std::uint64_t now) {
     return;
   }
   id_ = pkt.id;
-  peer_name_.assign(as_text(peer));
+  if (!take_peer_name(peer)) {
+    return;
+  }
   response_.assign(pw.begin(), pw.end());
   wait_for_secret(now);
+}
+
+bool auth_server::take_peer_name(std::span<const std::uint8_t> name) {
+  peer_name_.assign(as_text(name));
+  const char* why = nullptr;
+  if (name.size() > max_peer_name) {
+    why = "peer name refused: longer than 255 bytes";
+  } else if (std::find(name.begin(), name.end(), std::uint8_t{0}) != name.end()) {
+    why = "peer name refused: it contains a NUL byte";
+  }
+  if (why == nullptr) {
+    return true;
+  }
+  ++bad_peer_names_;
+  const bool mschap = protocol_ == PPTPKIT_PPP_AUTH_MSCHAP_V2;
+  finish(false, mschap ? std::uint32_t{mschap_authentication_failure} : 0u, why);
+  return false;
 }
 
 void auth_server::on_chap(const control_packet& pkt, std::uint64_t now) {
@@ -239,7 +261,9 @@ void auth_server::on_chap(const control_packet& pkt, std::uint64_t now) {
     ++dropped_;
     return;
   }
-  peer_name_.assign(as_text(r.bytes(r.remaining())));
+  if (!take_peer_name(r.bytes(r.remaining()))) {
+    return;
+  }
   response_.assign(value.begin(), value.end());
   wait_for_secret(now);
 }
@@ -257,7 +281,9 @@ void auth_server::on_eap(const control_packet& pkt, std::uint64_t now) {
       ++dropped_;
       return;
     }
-    peer_name_.assign(as_text(type_data));
+    if (!take_peer_name(type_data)) {
+      return;
+    }
     eap_identity_done_ = true;
     eap_method_ = make_eap_md5_server(our_name_);
     std::array<std::uint8_t, 300> buf;
@@ -396,7 +422,7 @@ void auth_server::finish(bool ok, std::uint32_t code, std::string_view text) {
   if (!ok && !peer_name_.empty()) {
     shown += " (user '" + printable(peer_name_) + "')";
   }
-  events_.auth_result(true, protocol_, ok, printable(peer_name_), code, shown);
+  events_.auth_result(true, protocol_, ok, peer_name_, code, shown);
 }
 
 void auth_server::send_verdict() {

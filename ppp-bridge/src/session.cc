@@ -1,6 +1,7 @@
 #include "pptpkit/ppp/session.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 
 #include "pptpkit/core/ipv4.hpp"
@@ -644,6 +645,8 @@ void session::peer_terminate(std::uint16_t protocol, std::span<const std::uint8_
 // ---- authentication ----
 
 void session::need_secret(std::uint32_t protocol, std::string_view peer_name) noexcept {
+  // The event's text must carry the whole name the server will hash (auth_server refuses the others).
+  assert(peer_name.size() <= max_peer_name && peer_name.find('\0') == std::string_view::npos);
   event(PPTPKIT_PPP_EVENT_AUTH_SECRET_NEEDED, {protocol}, peer_name);
 }
 
@@ -810,6 +813,7 @@ session_counters session::counters() const noexcept {
     c.code_rejects_sent += f->stats().code_rejects;
   }
   c.drop_auth_unexpected += auth_server_.dropped() + auth_client_.dropped();
+  c.auth_bad_peer_name += auth_server_.bad_peer_names();
   // CCP and MPPE.
   const fsm_stats& f = ccp_.automaton().stats();
   c.drop_fsm_bad_id += f.bad_id;

@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cstdarg>
 #include <cstdio>
+#include <stdexcept>
 
 #include "pptpkit/core/packet.hpp"
 
@@ -89,14 +90,18 @@ settings settings::from(const core::config_map& config) {
     throw core::config_error("host_name and vendor: at most 64 bytes (RFC 2637 §2.1)");
   }
   s.max_connections = config.get_u32("max_connections", s.max_connections, 1);
-  s.max_calls_per_connection = config.get_u32("max_calls_per_connection", s.max_calls_per_connection, 1, 65535);
+  s.max_calls_per_connection =
+      config.get_u32("max_calls_per_connection",
+                     s.role == role::pac ? settings::pac_default_max_calls : settings::pns_default_max_calls, 1, 65535);
   constexpr std::uint64_t max_ms = UINT64_MAX / ms;
   s.echo_interval_ns = config.get_u64("echo_interval_ms", s.echo_interval_ns / ms, 0, max_ms) * ms;
   s.echo_timeout_ns = config.get_u64("echo_timeout_ms", s.echo_timeout_ns / ms, 1, max_ms) * ms;
   s.handshake_timeout_ns = config.get_u64("handshake_timeout_ms", s.handshake_timeout_ns / ms, 1, max_ms) * ms;
   s.call_setup_timeout_ns = config.get_u64("call_setup_timeout_ms", s.call_setup_timeout_ns / ms, 1, max_ms) * ms;
   s.stop_reply_timeout_ns = config.get_u64("stop_reply_timeout_ms", s.stop_reply_timeout_ns / ms, 1, max_ms) * ms;
-  s.call_id_quarantine_ns = config.get_u64("call_id_quarantine_ms", s.call_id_quarantine_ns / ms, 0, max_ms) * ms;
+  // Still accepted (and checked) so that configurations naming it keep loading; call ids are no longer
+  // held back for a time but reused in FIFO order (call_ids.hpp).
+  (void)config.get_u64("call_id_quarantine_ms", 0, 0, max_ms);
   s.receive_window = static_cast<std::uint16_t>(config.get_u32("receive_window", s.receive_window, 1, 65535));
   s.processing_delay = static_cast<std::uint16_t>(config.get_u32("processing_delay", s.processing_delay, 0, 65535));
   s.max_output_bytes =
@@ -105,15 +110,18 @@ settings settings::from(const core::config_map& config) {
   return s;
 }
 
+// The call id allocator's key: the one read of the host's random source in an engine's life. Without
+// it call ids (the GRE keys) would be predictable, so the instance is not created.
+keyed_random::key_type engine::draw_call_id_key(const core::host& host) {
+  keyed_random::key_type key;
+  if (host.random(key) != PPTPKIT_OK) {
+    throw std::runtime_error("the host's random source failed: cannot choose unpredictable call ids");
+  }
+  return key;
+}
+
 engine::engine(const core::host& host, settings s)
-    : host_(host), settings_(std::move(s)), call_ids_(settings_.call_id_quarantine_ns, [this](std::uint16_t& out) {
-        std::uint8_t b[2];
-        if (host_.random(b) != PPTPKIT_OK) {
-          return false;
-        }
-        out = static_cast<std::uint16_t>((b[0] << 8) | b[1]);
-        return true;
-      }) {}
+    : host_(host), settings_(std::move(s)), call_ids_(draw_call_id_key(host_)) {}
 
 engine::~engine() {
   ready_.clear();
@@ -308,7 +316,7 @@ void engine::end_connection(connection& c, std::uint32_t reason, std::string_vie
   while (!c.calls.empty()) {
     auto it = calls_.find(c.calls.back());
     assert(it != calls_.end());
-    call_down(c, it->second, 0, 0, 0, why, now_);
+    call_down(c, it->second, 0, 0, 0, why);
   }
   c.state = connection_state::closed;
   ++c.stats.connections_down;
@@ -364,10 +372,11 @@ call* engine::new_call(connection& c, call_direction d, std::uint64_t now) {
         settings_.max_calls_per_connection);
     return nullptr;
   }
-  const std::uint16_t id = call_ids_.allocate(now);
+  const std::uint16_t id = call_ids_.allocate();
   if (id == 0) {
     ++c.stats.rejected_call_ids_exhausted;
-    log(PPTPKIT_LOG_WARNING, "connection %u: call refused: no free call id", c.id);
+    log(PPTPKIT_LOG_WARNING, "connection %u: call refused: all %u call ids are live", c.id,
+        call_id_allocator::id_count);
     return nullptr;
   }
   c.calls.push_back(id);
@@ -412,7 +421,7 @@ void engine::call_up(connection& c, call& k) {
 }
 
 void engine::call_down(connection& c, call& k, std::uint32_t result, std::uint32_t error, std::uint32_t cause,
-                       std::string_view why, std::uint64_t now) {
+                       std::string_view why) {
   const std::uint16_t local = k.local_id;
   const std::uint16_t peer = k.peer_id;
   ++c.stats.calls_down;
@@ -421,7 +430,7 @@ void engine::call_down(connection& c, call& k, std::uint32_t result, std::uint32
   events_.push(PPTPKIT_CONTROL_EVENT_CALL_DOWN, c.id, {local, peer, result, error, cause}, why);
   c.calls.erase(std::find(c.calls.begin(), c.calls.end(), local));
   calls_.erase(local);
-  call_ids_.release(local, now);
+  call_ids_.release(local);
 }
 
 void engine::drop_unexpected(connection& c, const char* what) {
@@ -742,6 +751,7 @@ void engine::on_ocrq(connection& c, const outgoing_call_request& m, std::uint64_
 }
 
 void engine::on_ocrp(connection& c, const outgoing_call_reply& m, std::uint64_t now) {
+  (void)now;
   if (settings_.role != role::pns) {
     drop_unexpected(c, "OCRP");
     return;
@@ -765,7 +775,7 @@ void engine::on_ocrp(connection& c, const outgoing_call_reply& m, std::uint64_t 
     ++c.stats.calls_refused_by_peer;
     char why[64];
     std::snprintf(why, sizeof(why), "OCRP result %u", result);
-    call_down(c, *k, result, m.error_code.value(), m.cause_code.value(), why, now);
+    call_down(c, *k, result, m.error_code.value(), m.cause_code.value(), why);
     return;
   }
   k->peer_id = m.call_id.value();
@@ -815,7 +825,7 @@ void engine::on_icrp(connection& c, const incoming_call_reply& m, std::uint64_t 
     ++c.stats.calls_refused_by_peer;
     char why[64];
     std::snprintf(why, sizeof(why), "ICRP result %u", result);
-    call_down(c, *k, result, m.error_code.value(), 0, why, now);
+    call_down(c, *k, result, m.error_code.value(), 0, why);
     return;
   }
   // RFC 2637 §3.2.2: wait_reply -> ICCN -> established.
@@ -871,10 +881,11 @@ void engine::on_ccrq(connection& c, const call_clear_request& m, std::uint64_t n
   if (c.state == connection_state::closed) {
     return;  // the CDN could not be queued; end_connection took the call down
   }
-  call_down(c, *k, cdn_result::request, 0, 0, "peer sent Call-Clear-Request", now);
+  call_down(c, *k, cdn_result::request, 0, 0, "peer sent Call-Clear-Request");
 }
 
 void engine::on_cdn(connection& c, const call_disconnect_notify& m, std::uint64_t now) {
+  (void)now;
   if (settings_.role != role::pns) {
     drop_unexpected(c, "CDN");
     return;
@@ -888,7 +899,7 @@ void engine::on_cdn(connection& c, const call_disconnect_notify& m, std::uint64_
   }
   char why[96];
   std::snprintf(why, sizeof(why), "peer sent Call-Disconnect-Notify (result %u)", m.result_code.value());
-  call_down(c, *k, m.result_code.value(), m.error_code.value(), m.cause_code.value(), why, now);
+  call_down(c, *k, m.result_code.value(), m.error_code.value(), m.cause_code.value(), why);
 }
 
 void engine::on_wen(connection& c, const wan_error_notify& m) {
@@ -1021,7 +1032,7 @@ std::int32_t engine::cmd_stop(connection& c, const pptpkit_command& cmd, std::ui
   }
   // RFC 2637 §3.1.1: local terminate -> StopCCRQ -> wait_stop_reply; the calls are cleared with it (§2.3).
   while (!c.calls.empty()) {
-    call_down(c, calls_.find(c.calls.back())->second, 0, 0, 0, "control connection stopping", now);
+    call_down(c, calls_.find(c.calls.back())->second, 0, 0, 0, "control connection stopping");
   }
   c.state = connection_state::wait_stop_reply;
   c.stop_deadline_ns = deadline_after(now, settings_.stop_reply_timeout_ns);
@@ -1109,7 +1120,7 @@ std::int32_t engine::cmd_call_clear(connection& c, const pptpkit_command& cmd, s
       // RFC 2637 §3.2.4: an incoming call not yet connected is refused outright: CCRQ and forget it.
       send_ccrq(c, k, now);
       if (c.state != connection_state::closed) {
-        call_down(c, k, 0, 0, 0, "cleared before ICCN", now);
+        call_down(c, k, 0, 0, 0, "cleared before ICCN");
       }
       return PPTPKIT_OK;
     }
@@ -1123,7 +1134,7 @@ std::int32_t engine::cmd_call_clear(connection& c, const pptpkit_command& cmd, s
   const auto result = cmd.values[1] == 0 ? cdn_result::admin_shutdown : static_cast<std::uint8_t>(cmd.values[1]);
   send_cdn(c, k, result, now);
   if (c.state != connection_state::closed) {
-    call_down(c, k, result, 0, 0, "cleared by us", now);
+    call_down(c, k, result, 0, 0, "cleared by us");
   }
   return PPTPKIT_OK;
 }
@@ -1239,8 +1250,14 @@ std::int32_t engine::tick(std::uint64_t now_ns) noexcept {
       case connection_state::idle:
       case connection_state::wait_ctl_reply:
         if (now_ns >= c.handshake_deadline_ns) {
+          // The peer holds a connection slot without ever saying who it is: closed at the deadline
+          // whatever else it sent (echoes do not extend it).
           ++c.stats.timeout_handshake;
-          end_connection(c, PPTPKIT_CONTROL_REASON_TIMEOUT, "no SCCRQ/SCCRP in handshake_timeout_ms", true);
+          char why[96];
+          std::snprintf(why, sizeof(why), "handshake timeout: no %s within handshake_timeout_ms (%llu ms)",
+                        c.state == connection_state::wait_ctl_reply ? "SCCRP" : "SCCRQ",
+                        static_cast<unsigned long long>(settings_.handshake_timeout_ns / ms));
+          end_connection(c, PPTPKIT_CONTROL_REASON_TIMEOUT, why, true);
         }
         break;
       case connection_state::established:
@@ -1282,8 +1299,7 @@ std::int32_t engine::tick(std::uint64_t now_ns) noexcept {
       }
       call_down(c, k, 0, 0, 0,
                 was == call_state::wait_disconnect ? "no CDN in call_setup_timeout_ms"
-                                                   : "call not set up in call_setup_timeout_ms",
-                now_ns);
+                                                   : "call not set up in call_setup_timeout_ms");
     }
   }
   reap();

@@ -155,7 +155,8 @@ class endpoint {
   pptpkit_instance* inst_ = nullptr;
 };
 
-// Two endpoints joined by a link; `lose` may drop a frame (true = lost).
+// Two endpoints joined by a link; `lose` may drop a frame (true = lost), `rewrite` may change one (a
+// hostile peer built from our well-behaved one).
 class link_pair {
  public:
   explicit link_pair(std::uint64_t seed = 1) : host(seed), a(host, "server"), b(host, "client") {}
@@ -168,14 +169,14 @@ class link_pair {
         moved = true;
         ++frames_a_to_b;
         if (!(lose && lose(true, f))) {
-          b.feed_link(f);
+          b.feed_link(rewrite ? rewrite(true, f) : f);
         }
       }
       for (auto& f : b.take_link()) {
         moved = true;
         ++frames_b_to_a;
         if (!(lose && lose(false, f))) {
-          a.feed_link(f);
+          a.feed_link(rewrite ? rewrite(false, f) : f);
         }
       }
       const std::size_t before = a.events.size() + b.events.size();
@@ -210,6 +211,7 @@ class link_pair {
   endpoint a;  // the server in most tests
   endpoint b;  // the client
   std::function<bool(bool a_to_b, const bytes& frame)> lose;
+  std::function<bytes(bool a_to_b, const bytes& frame)> rewrite;
   std::uint64_t frames_a_to_b = 0;
   std::uint64_t frames_b_to_a = 0;
 };

@@ -29,7 +29,7 @@ class side {
  public:
   side(const char* role, std::uint64_t seed, std::vector<std::pair<std::string, std::string>> extra = {},
        const pptpkit_plugin_ops* ops = nullptr)
-      : host(seed), ops_(ops != nullptr ? ops : plugin_descriptor().ops) {
+      : host(seed), ops_(ops != nullptr ? ops : plugin_descriptor().ops), services_(counting(host.services())) {
     config_.emplace_back("role", role);
     config_.emplace_back("host_name", std::string(role) + "-host");
     for (auto& e : extra) {
@@ -40,8 +40,8 @@ class side {
       entries.push_back({k.c_str(), v.c_str()});
     }
     char error[256] = {0};
-    const std::int32_t rc = ops_->create(&host.services(), entries.data(), static_cast<std::uint32_t>(entries.size()),
-                                         &inst, error, sizeof(error));
+    const std::int32_t rc = ops_->create(&services_, entries.data(), static_cast<std::uint32_t>(entries.size()), &inst,
+                                         error, sizeof(error));
     if (rc != PPTPKIT_OK) {
       ADD_FAILURE() << "create: " << rc << " " << error;
     }
@@ -141,9 +141,44 @@ class side {
   pptpkit::testing::test_host host;
   pptpkit_instance* inst = nullptr;
   std::vector<pptpkit_event> events;
+  std::uint64_t random_calls = 0;  // reads of the host's random source (each one a syscall in a real host)
 
  private:
+  // The fake host's table with random_bytes counted: host_ctx points at this side, the rest forwards.
+  pptpkit_host_services counting(const pptpkit_host_services& real) {
+    pptpkit_host_services t = real;
+    t.host_ctx = this;
+    t.log = [](void* ctx, std::uint32_t level, const char* component, const char* text) {
+      const auto& h = static_cast<side*>(ctx)->host.services();
+      h.log(h.host_ctx, level, component, text);
+    };
+    t.now_ns = [](void* ctx) {
+      const auto& h = static_cast<side*>(ctx)->host.services();
+      return h.now_ns(h.host_ctx);
+    };
+    t.random_bytes = [](void* ctx, std::uint8_t* out, std::uint32_t n) {
+      auto* self = static_cast<side*>(ctx);
+      ++self->random_calls;
+      const auto& h = self->host.services();
+      return h.random_bytes(h.host_ctx, out, n);
+    };
+    t.packet_alloc = [](void* ctx, pptpkit_packet** out, std::uint32_t n) {
+      const auto& h = static_cast<side*>(ctx)->host.services();
+      return h.packet_alloc(h.host_ctx, out, n);
+    };
+    t.packet_free = [](void* ctx, pptpkit_packet* const* p, std::uint32_t n) {
+      const auto& h = static_cast<side*>(ctx)->host.services();
+      h.packet_free(h.host_ctx, p, n);
+    };
+    t.get_service = [](void* ctx, const char* id) -> const void* {
+      const auto& h = static_cast<side*>(ctx)->host.services();
+      return h.get_service != nullptr ? h.get_service(h.host_ctx, id) : nullptr;
+    };
+    return t;
+  }
+
   const pptpkit_plugin_ops* ops_;
+  pptpkit_host_services services_;
   std::vector<std::pair<std::string, std::string>> config_;
 };
 

@@ -30,13 +30,23 @@ extern "C" {
  *   role                       "pac" (server) | "pns" (client)
  *   host_name, vendor          sent in SCCRQ/SCCRP (64 bytes on the wire)
  *   max_connections            live control connections (default 1024)
- *   max_calls_per_connection   (default 64)
+ *   max_calls_per_connection   default 4 for a PAC, 64 for a PNS (it was 64 for both).
+ *                              A PAC takes a call before PPP authenticates anyone, so this bounds what an
+ *                              unauthenticated connection holds. Windows and pptp-linux run one call per
+ *                              connection; a pptp-linux call manager shared by several pppd runs a few;
+ *                              4 leaves room for those and for a redial that overlaps a clear. A PAC
+ *                              sends it as Maximum Channels in SCCRP (RFC 2637 §2.2).
  *   echo_interval_ms           idle time before an Echo-Request (default 60000, RFC 2637 §3.2)
  *   echo_timeout_ms            no Echo-Reply this long after a request: connection dead (default 60000)
- *   handshake_timeout_ms       SCCRQ/SCCRP exchange (default 30000)
+ *   handshake_timeout_ms       SCCRQ/SCCRP exchange (default 10000; it was 30000).
+ *                              Clients send SCCRQ as soon as TCP is up; 10 s rides out three lost TCP
+ *                              segments, and a connection that never says who it is holds its slot no
+ *                              longer. Echoes do not extend it. Ends with REASON_TIMEOUT, counted.
  *   call_setup_timeout_ms      OCRQ->OCRP, ICRQ->ICRP->ICCN (default 30000)
  *   stop_reply_timeout_ms      StopCCRQ->StopCCRP (default 10000)
- *   call_id_quarantine_ms      a freed call id is not reused before this (default 60000)
+ *   call_id_quarantine_ms      accepted and checked for compatibility, no longer used: a freed call id
+ *                              now waits in a FIFO until nearly every other free id was handed out, a
+ *                              bound no peer can exhaust as it could a time quarantine
  *   receive_window             our GRE receive window advertised in OCRP/ICRP/OCRQ/ICCN (default 64)
  *   processing_delay           our packet processing delay in 1/10 s (default 0)
  *   max_output_bytes           queued output per connection before it is closed (default 65536)

@@ -91,6 +91,13 @@ extern "C" {
 #define PPTPKIT_PPP_REASON_LOOPBACK 6u     /* magic-number loopback detected */
 #define PPTPKIT_PPP_REASON_ENCRYPTION 7u   /* MPPE required but not agreed */
 
+/* Peer names (appended): the text of AUTH_SECRET_NEEDED and of a server-side AUTH_SUCCESS is the name the
+ * peer sent, byte for byte — the name looked up is the name hashed. It may hold any byte but NUL,
+ * newlines included: a host escapes it before it reaches a log line, a status listing or a hook's
+ * environment. A name with a NUL byte or longer than PPTPKIT_EVENT_TEXT_MAX - 1 bytes never reaches the
+ * host: authentication fails (AUTH_FAILURE, text "peer name refused: ...") and is counted in
+ * auth_bad_peer_name. */
+
 #ifdef __cplusplus
 }
 #endif

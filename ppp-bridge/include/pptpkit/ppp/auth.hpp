@@ -18,17 +18,25 @@
 #include <string_view>
 #include <vector>
 
+#include "pptpkit/plugin.h"
 #include "pptpkit/ppp/crypto.hpp"
 #include "pptpkit/ppp/eap.hpp"
 #include "pptpkit/ppp/protocol.hpp"
 
 namespace pptpkit::ppp {
 
+// The longest peer name the server takes: need_secret hands the name to the host as an event's text,
+// which holds PPTPKIT_EVENT_TEXT_MAX - 1 bytes and ends at the first NUL. A longer name, or one with a
+// NUL byte, would be looked up as another name than the one hashed and reported, so it is refused.
+inline constexpr std::size_t max_peer_name = PPTPKIT_EVENT_TEXT_MAX - 1;
+
 class auth_events {
  public:
-  // The server needs the secret of `peer_name` for `protocol` (PPTPKIT_PPP_AUTH_*).
+  // The server needs the secret of `peer_name` for `protocol` (PPTPKIT_PPP_AUTH_*). The name is the
+  // peer's bytes exactly as received: at most max_peer_name of them, none of them NUL.
   virtual void need_secret(std::uint32_t protocol, std::string_view peer_name) noexcept = 0;
   // The exchange ended. server_side: we authenticated the peer. code: the MS-CHAP error (646-691) or 0.
+  // On the server side peer_name is the name need_secret gave, byte for byte.
   virtual void auth_result(bool server_side, std::uint32_t protocol, bool ok, std::string_view peer_name,
                            std::uint32_t code, std::string_view text) noexcept = 0;
   // MS-CHAPv2 succeeded: what MPPE derives its keys from (RFC 3079 §3.4).
@@ -82,11 +90,15 @@ class auth_server {
   std::uint64_t deadline() const noexcept { return deadline_; }
   void tick(std::uint64_t now);
   std::uint64_t dropped() const noexcept { return dropped_; }
+  // Peer names refused: a NUL byte, or longer than max_peer_name.
+  std::uint64_t bad_peer_names() const noexcept { return bad_peer_names_; }
 
  private:
   enum class phase : std::uint8_t { idle, challenged, waiting_secret, succeeded, failed };
   void send_challenge(std::uint64_t now);
   void finish(bool ok, std::uint32_t code, std::string_view text);
+  // Takes the peer's name, or refuses it (the verdict is sent, false returned).
+  bool take_peer_name(std::span<const std::uint8_t> name);
   void on_pap(const control_packet& pkt, std::uint64_t now);
   void on_chap(const control_packet& pkt, std::uint64_t now);
   void wait_for_secret(std::uint64_t now);
@@ -114,6 +126,7 @@ class auth_server {
   bool eap_identity_done_ = false;
   std::unique_ptr<eap_server_method> eap_method_;
   std::uint64_t dropped_ = 0;
+  std::uint64_t bad_peer_names_ = 0;
 };
 
 class auth_client {

@@ -13,6 +13,7 @@
   X(drop_ncp_not_open, "network packets while their NCP is not Opened (RFC 1661 §3.5)")        \
   X(drop_before_phase, "control packets of a phase not reached yet (RFC 1661 §3.4-3.5)")       \
   X(drop_auth_unexpected, "authentication packets that answer nothing we asked")               \
+  X(auth_bad_peer_name, "logins refused: the peer's name has a NUL byte or passes 255 bytes")  \
   X(drop_fsm_bad_id, "Configure-Ack/Nak/Reject with a stale identifier")                       \
   X(drop_fsm_bad_ack, "Configure-Ack whose options differ from our request")                   \
   X(drop_fsm_malformed, "Configure packets whose options do not parse")                        \

@@ -54,13 +54,15 @@ struct settings {
   std::string host_name;
   std::string vendor = "pptpkit";
   std::uint32_t max_connections = 1024;
-  std::uint32_t max_calls_per_connection = 64;
-  std::uint64_t echo_interval_ns = 60'000'000'000;  // RFC 2637 §2.5: 60 s without control traffic
+  // Calls on one control connection (control.h says why): a PAC's limit binds an unauthenticated peer.
+  static constexpr std::uint32_t pac_default_max_calls = 4;
+  static constexpr std::uint32_t pns_default_max_calls = 64;
+  std::uint32_t max_calls_per_connection = pns_default_max_calls;  // from() sets the role's default
+  std::uint64_t echo_interval_ns = 60'000'000'000;                 // RFC 2637 §2.5: 60 s without control traffic
   std::uint64_t echo_timeout_ns = 60'000'000'000;
-  std::uint64_t handshake_timeout_ns = 30'000'000'000;
+  std::uint64_t handshake_timeout_ns = 10'000'000'000;
   std::uint64_t call_setup_timeout_ns = 30'000'000'000;
   std::uint64_t stop_reply_timeout_ns = 10'000'000'000;
-  std::uint64_t call_id_quarantine_ns = 60'000'000'000;
   std::uint16_t receive_window = 64;
   std::uint16_t processing_delay = 0;
   std::uint32_t max_output_bytes = 65536;
@@ -123,7 +125,7 @@ class engine final : public core::instance {
  public:
   engine(const core::host& host, settings s);
   ~engine() override;
-  engine(const engine&) = delete;  // the call id allocator's random source refers to this engine
+  engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
   static std::unique_ptr<core::instance> create(const core::host& host, const core::config_map& config);
 
@@ -147,6 +149,7 @@ class engine final : public core::instance {
   bool invariants_hold() const noexcept;
 
  private:
+  static keyed_random::key_type draw_call_id_key(const core::host& host);
   std::uint64_t earliest_deadline() const noexcept;  // the walk behind next_deadline()
   // Input.
   bool on_message(connection& c, std::span<const std::uint8_t> msg, std::uint64_t now);
@@ -200,7 +203,7 @@ class engine final : public core::instance {
   call* match_call(connection& c, std::uint16_t id, bool ours_first) noexcept;
   void call_up(connection& c, call& k);
   void call_down(connection& c, call& k, std::uint32_t result, std::uint32_t error, std::uint32_t cause,
-                 std::string_view why, std::uint64_t now);
+                 std::string_view why);
   void drop_unexpected(connection& c, const char* what);
   void protocol_error(connection& c, counters& ctr, std::uint64_t counters::*field, const char* why);
 
