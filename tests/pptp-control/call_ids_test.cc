@@ -19,10 +19,24 @@ keyed_random::key_type key_of(std::uint8_t seed) {
   return k;
 }
 
-TEST(keyed_random, matches_the_siphash_2_4_reference_vector) {
-  // The reference implementation's vectors: key 00 01 .. 0f, message 00 01 .. 07 (one little-endian word).
-  const keyed_random r(key_of(0));
-  EXPECT_EQ(r.siphash_2_4(0x0706050403020100ull), 0x93f5f5799a932462ull);
+TEST(keyed_random, is_the_chacha20_keystream) {
+  // RFC 8439 Appendix A.1, test vector #1: all-zero key, nonce and counter; the first 64-byte block is
+  // 76 b8 e0 ad a0 f1 3d 90 | 40 5d 6a e5 53 86 bd 28 | ... | c3 87 b6 69 b2 ee 65 86, read here as
+  // little-endian words.
+  keyed_random r(keyed_random::key_type{});
+  EXPECT_EQ(r.next(), 0x903df1a0ade0b876ull);
+  EXPECT_EQ(r.next(), 0x28bd8653e56a5d40ull);
+  for (int i = 2; i < 7; ++i) {
+    r.next();
+  }
+  EXPECT_EQ(r.next(), 0x8665eeb269b687c3ull);
+  EXPECT_EQ(r.draws(), 8u);
+}
+
+TEST(keyed_random, another_key_another_stream) {
+  keyed_random a(key_of(1));
+  keyed_random b(key_of(2));
+  EXPECT_NE(a.next(), b.next());
 }
 
 TEST(keyed_random, below_stays_in_range) {
