@@ -63,8 +63,8 @@ void engine_impl::accept_connections() {
         ++counters_.connections_refused_limit;
       }
       // Keyed by the refused peer: a flood of its connects costs its own lines, not the others'.
-      emit(PPTPKIT_LOG_WARNING, "pptpkit", 0, 0,
-           "refusing control connection from " + format_ipv4(peer.address) + ": " + refusal);
+      log_about(PPTPKIT_LOG_WARNING, peer.address,
+                "refusing control connection from " + format_ipv4(peer.address) + ": " + refusal);
       platform_.close(h);
       continue;
     }

@@ -213,7 +213,11 @@ class engine_impl final : public engine {
   void free_packets(core::packet_list& list);
   // A line about connection `c` / session `s`, through the per-peer limiter (debug lines are exempt).
   void log(std::uint32_t level, std::uint32_t c, std::uint32_t s, const std::string& text);
-  void emit(std::uint32_t level, std::string_view component, std::uint32_t c, std::uint32_t s, std::string_view text);
+  // A line about a peer that has no connection (yet): keyed by its address all the same.
+  void log_about(std::uint32_t level, std::uint32_t peer, const std::string& text);
+  // Every line: tagged [cN sM], limited per `peer` (0 = the daemon's own lines).
+  void emit(std::uint32_t level, std::string_view component, std::uint32_t c, std::uint32_t s, std::uint32_t peer,
+            std::string_view text);
   std::uint32_t peer_of(std::uint32_t c, std::uint32_t s) const;
   std::string tag(std::uint32_t c, std::uint32_t s) const;
   std::int32_t command(plugin_instance& pi, std::uint32_t type, std::uint32_t channel,

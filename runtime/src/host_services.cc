@@ -21,7 +21,7 @@ void engine_impl::service_log(void* ctx, std::uint32_t level, const char* compon
   auto* self = static_cast<engine_impl*>(ctx);
   // A plugin's line may quote the peer (a name, a reason): control bytes never reach the log raw.
   self->emit(level, component != nullptr ? component : "plugin", self->ctx_connection_, self->ctx_session_,
-             peer_text::line(text != nullptr ? text : ""));
+             self->peer_of(self->ctx_connection_, self->ctx_session_), peer_text::line(text != nullptr ? text : ""));
 }
 
 std::uint64_t engine_impl::service_now(void* ctx) {
@@ -101,18 +101,21 @@ std::uint32_t engine_impl::peer_of(std::uint32_t c, std::uint32_t s) const {
 }
 
 void engine_impl::log(std::uint32_t level, std::uint32_t c, std::uint32_t s, const std::string& text) {
-  emit(level, "pptpkit", c, s, text);
+  emit(level, "pptpkit", c, s, peer_of(c, s), text);
+}
+
+void engine_impl::log_about(std::uint32_t level, std::uint32_t peer, const std::string& text) {
+  emit(level, "pptpkit", 0, 0, peer, text);
 }
 
 // Every line passes here. Debug lines were asked for explicitly and stay complete; the rest are what a
 // peer can trigger, limited per peer so one flooding peer cannot hide the others' lines.
 void engine_impl::emit(std::uint32_t level, std::string_view component, std::uint32_t c, std::uint32_t s,
-                       std::string_view text) {
+                       std::uint32_t peer, std::string_view text) {
   if (level > options_.log_level) {
     return;
   }
   if (level < PPTPKIT_LOG_DEBUG) {
-    const std::uint32_t peer = peer_of(c, s);
     const std::string key = peer == 0 ? std::string("-") : format_ipv4(peer);
     const log_limiter::verdict v = log_limiter_.admit(key, platform_.now_ns());
     if (!v.emit) {

@@ -139,6 +139,10 @@ TEST_F(hostile_test, one_peers_log_flood_neither_floods_the_log_nor_hides_anothe
   EXPECT_GE(lines, 10u);
   EXPECT_LE(lines, 60u);
   EXPECT_EQ(counter(server, "connections_refused_source"), 1992u);
+  // The daemon's own lines have a budget of their own too.
+  server.host->raise(signal_reload);
+  run_for(10 * ms);
+  EXPECT_TRUE(server.host->logged("re-read "));
   node& b = start_client("bob", 0xc6336402, "bob", "bob-pw");
   EXPECT_TRUE(run_until([&] { return up(b) && up(server); }, 5 * s));
   EXPECT_TRUE(server.host->logged("session up: user=bob"));
