@@ -3,7 +3,8 @@
 //
 //   step():  wait(next_deadline)            the platform's poller, until something is ready or due
 //            signals                        stop / reload secrets / status dump
-//            readiness                      accept, control bytes, raw GRE, interfaces, status clients
+//            readiness                      accept, control bytes, status clients; settle; then raw GRE
+//                                           and interfaces
 //            ticks                          each plugin whose deadline is due
 //            timers                         the runtime's own: logins, drain deadlines, reconnects, stop
 //            settle()                       ports and events until nothing moves, reaping what ended
@@ -123,8 +124,27 @@ void engine_impl::step() {
   if (const std::uint32_t signals = platform_.take_signals(); signals != 0) {
     on_signals(signals);
   }
+  // Control first, its events handled, then the data path: a call the control connection just brought
+  // up (an OCRP read in this round) has its GRE session open before the peer's first GRE frame, read in
+  // the same round, is fed (else that LCP Configure-Request is dropped and LCP waits a 3 s restart).
+  // What ended meanwhile is reaped only after the data path: a call cleared in this round still gets
+  // its last frames (an authentication failure) that arrived with the clear.
+  bool data_ready = false;
   for (const readiness& r : ready_) {
-    dispatch(r);
+    if (is_data_path(r.h)) {
+      data_ready = true;
+    } else {
+      dispatch(r);
+    }
+  }
+  if (data_ready) {
+    for (int round = 0; round < max_settle_rounds && (drain_ports() || drain_events()); ++round) {
+    }
+    for (const readiness& r : ready_) {
+      if (is_data_path(r.h)) {
+        dispatch(r);
+      }
+    }
   }
   counters_.plugin_stuck_deadlines += plugins_->tick_due(now_);
   run_timers();
@@ -170,6 +190,11 @@ std::uint64_t engine_impl::next_deadline() const {
     }
   }
   return d;
+}
+
+bool engine_impl::is_data_path(handle h) const {
+  const auto it = owners_.find(h);
+  return it != owners_.end() && (it->second.kind == owner_kind::gre || it->second.kind == owner_kind::tun);
 }
 
 void engine_impl::dispatch(const readiness& r) {

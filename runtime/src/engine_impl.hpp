@@ -195,6 +195,7 @@ class engine_impl final : public engine {
  private:
   // ---- engine.cc: the loop
   void dispatch(const readiness& r);
+  bool is_data_path(handle h) const;
   void settle();
   bool reap();
   void arm(timer_kind kind, std::uint32_t id, std::uint64_t& slot, std::uint64_t at);
