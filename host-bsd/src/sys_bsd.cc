@@ -63,7 +63,7 @@ static_assert(native.sock_stream == SOCK_STREAM && native.sock_dgram == SOCK_DGR
 static_assert(native.sol_socket == SOL_SOCKET && native.so_error == SO_ERROR && native.so_reuseaddr == SO_REUSEADDR);
 static_assert(native.shut_rd == SHUT_RD);
 static_assert(native.ipproto_gre == IPPROTO_GRE && native.ipproto_divert == IPPROTO_DIVERT);
-static_assert(native.o_rdwr == O_RDWR && native.o_nonblock == O_NONBLOCK);
+static_assert(native.o_rdonly == O_RDONLY && native.o_rdwr == O_RDWR && native.o_nonblock == O_NONBLOCK);
 static_assert(native.f_getfl == F_GETFL && native.f_setfl == F_SETFL);
 static_assert(native.iff_up == IFF_UP && native.iff_pointopoint == IFF_POINTOPOINT &&
               native.iff_multicast == IFF_MULTICAST);
@@ -87,6 +87,9 @@ static_assert(native.ev_add == EV_ADD && native.ev_delete == EV_DELETE && native
 static_assert(native.enoent == ENOENT && native.eintr == EINTR && native.ebusy == EBUSY && native.eexist == EEXIST &&
               native.eagain == EAGAIN && native.einprogress == EINPROGRESS &&
               native.eprotonosupport == EPROTONOSUPPORT && native.eafnosupport == EAFNOSUPPORT);
+static_assert(native.enxio == ENXIO && native.ebadf == EBADF && native.enomem == ENOMEM && native.eacces == EACCES &&
+              native.enodev == ENODEV && native.enfile == ENFILE && native.emfile == EMFILE &&
+              native.econnaborted == ECONNABORTED && native.enobufs == ENOBUFS && native.econnrefused == ECONNREFUSED);
 static_assert(native.sighup == SIGHUP && native.sigint == SIGINT && native.sigpipe == SIGPIPE &&
               native.sigterm == SIGTERM && native.sigchld == SIGCHLD && native.sigusr1 == SIGUSR1);
 static_assert(sizeof(sockaddr_in) == 16 && IFNAMSIZ == 16);
