@@ -29,6 +29,7 @@ std::unique_ptr<bsd_platform> bsd_platform::create(std::unique_ptr<bsd_sys> sys,
   if (!p->poller_.open(error)) {
     throw std::runtime_error(error);
   }
+  p->open_reserve();
   return p;
 }
 
@@ -36,6 +37,9 @@ bsd_platform::bsd_platform(std::unique_ptr<bsd_sys> sys, const platform_options&
     : sys_(std::move(sys)), options_(options), poller_(*sys_) {}
 
 bsd_platform::~bsd_platform() {
+  if (reserve_fd_ >= 0) {
+    sys_->close(reserve_fd_);
+  }
   for (const auto& [h, t] : tuns_) {
     tun_close(*sys_, h, t.state);
   }
@@ -92,20 +96,84 @@ runtime::handle bsd_platform::tcp_listen(runtime::endpoint local, std::string& e
   return fd;
 }
 
-runtime::handle bsd_platform::tcp_accept(runtime::handle listener, runtime::endpoint& peer, runtime::endpoint& local) {
+runtime::accept_result bsd_platform::tcp_accept(runtime::handle listener) {
+  return accept_next(listener, true);
+}
+
+runtime::accept_result bsd_platform::accept_next(runtime::handle listener, bool tcp) {
+  const os_constants& c = sys_->constants();
+  // A connection reset before we took it concerns that one only; bounded, so a flood cannot hold us.
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    raw_sockaddr from;
+    const sys_result a = sys_->accept(listener, from);
+    if (!a.ok()) {
+      if (a.err == c.eagain) {
+        return {};
+      }
+      if (a.err == c.eintr || a.err == c.econnaborted) {
+        continue;
+      }
+      if (a.err == c.emfile || a.err == c.enfile) {
+        return shed_pending(listener, a);
+      }
+      ++counters_.accept_exhausted;  // ENOBUFS, ENOMEM, or a bug: it will repeat
+      return {.status = runtime::io_status::error,
+              .h = runtime::invalid_handle,
+              .peer = {},
+              .local = {},
+              .error = text("accept", a),
+              .shed = false};
+    }
+    const auto fd = static_cast<fd_t>(a.value);
+    set_nonblocking(*sys_, fd);
+    runtime::accept_result r{
+        .status = runtime::io_status::ok, .h = fd, .peer = {}, .local = {}, .error = {}, .shed = false};
+    if (tcp) {
+      r.peer = {from.inet.address, from.inet.port};
+      raw_sockaddr ours;
+      if (sys_->getsockname(fd, ours).ok()) {
+        r.local = {ours.inet.address, ours.inet.port};
+      }
+    }
+    return r;
+  }
+  return {};  // every one was a dead connection; the listener reports again if more are waiting
+}
+
+runtime::accept_result bsd_platform::shed_pending(runtime::handle listener, const sys_result& failed) {
+  runtime::accept_result r{.status = runtime::io_status::error,
+                           .h = runtime::invalid_handle,
+                           .peer = {},
+                           .local = {},
+                           .error = text("accept", failed),
+                           .shed = false};
+  if (reserve_fd_ < 0) {
+    open_reserve();  // spent and not regained: try again for next time
+    ++counters_.accept_exhausted;
+    return r;
+  }
+  sys_->close(reserve_fd_);
+  reserve_fd_ = -1;
   raw_sockaddr from;
   const sys_result a = sys_->accept(listener, from);
-  if (!a.ok()) {
-    return runtime::invalid_handle;
+  if (a.ok()) {
+    sys_->close(static_cast<fd_t>(a.value));  // nothing was read: the peer gets a FIN, a clean close
   }
-  const auto fd = static_cast<fd_t>(a.value);
-  set_nonblocking(*sys_, fd);
-  peer = {from.inet.address, from.inet.port};
-  raw_sockaddr ours;
-  if (sys_->getsockname(fd, ours).ok()) {
-    local = {ours.inet.address, ours.inet.port};
+  open_reserve();
+  if (!a.ok() && a.err == sys_->constants().eagain) {
+    return {};  // accept takes a descriptor before it looks at the queue: nothing was waiting
   }
-  return fd;
+  ++counters_.accept_exhausted;
+  if (a.ok()) {
+    ++counters_.accept_shed;
+    r.shed = true;
+  }
+  return r;
+}
+
+void bsd_platform::open_reserve() {
+  const sys_result r = sys_->open("/dev/null", sys_->constants().o_rdonly);
+  reserve_fd_ = r.ok() ? static_cast<fd_t>(r.value) : -1;
 }
 
 runtime::handle bsd_platform::tcp_connect(runtime::endpoint remote, std::string& error) {
@@ -184,14 +252,8 @@ runtime::handle bsd_platform::local_connect(const std::string& path, std::string
   return fd;
 }
 
-runtime::handle bsd_platform::local_accept(runtime::handle listener) {
-  raw_sockaddr from;
-  const sys_result a = sys_->accept(listener, from);
-  if (!a.ok()) {
-    return runtime::invalid_handle;
-  }
-  set_nonblocking(*sys_, static_cast<fd_t>(a.value));
-  return static_cast<fd_t>(a.value);
+runtime::accept_result bsd_platform::local_accept(runtime::handle listener) {
+  return accept_next(listener, false);
 }
 
 runtime::io_result bsd_platform::stream_read(runtime::handle h, std::span<std::uint8_t> out) {

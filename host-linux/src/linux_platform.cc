@@ -30,6 +30,7 @@ extern char** environ;
 namespace pptpkit::host_linux {
 namespace {
 
+using runtime::accept_result;
 using runtime::endpoint;
 using runtime::handle;
 using runtime::invalid_handle;
@@ -68,6 +69,27 @@ bool unix_address(const std::string& path, sockaddr_un& sa, std::string& error) 
   }
   std::memcpy(sa.sun_path, path.data(), path.size());
   return true;
+}
+
+// accept(2) errors that concern one pending connection only ("Error handling" in accept(2): Linux
+// passes a new connection's pending network errors to accept; EPERM is a firewall's refusal): the next
+// pending connection may be fine.
+bool one_connection_error(int err) {
+  switch (err) {
+    case ECONNABORTED:
+    case EPERM:
+    case EPROTO:
+    case ENETDOWN:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case ENONET:
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case EOPNOTSUPP:
+      return true;
+    default:
+      return false;
+  }
 }
 
 constexpr int kSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD};
@@ -110,10 +132,14 @@ linux_platform::linux_platform(const linux_platform_options& options) : options_
     throw std::system_error(err, std::generic_category(), "epoll_ctl(signalfd)");
   }
   children_.reserve(16);
+  reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
 linux_platform::~linux_platform() {
   reap_children();
+  if (reserve_fd_ >= 0) {
+    ::close(reserve_fd_);
+  }
   ::close(signal_fd_);
   ::close(epoll_fd_);
 }
@@ -208,30 +234,74 @@ handle linux_platform::tcp_listen(endpoint local, std::string& error) {
   return fd;
 }
 
-handle linux_platform::tcp_accept(handle listener, endpoint& peer, endpoint& local) {
-  for (;;) {
+accept_result linux_platform::tcp_accept(handle listener) {
+  return accept_next(listener, true);
+}
+
+accept_result linux_platform::accept_next(handle listener, bool tcp) {
+  // Errors of one pending connection are skipped; bounded, so a flood of them cannot hold us here.
+  for (int attempt = 0; attempt < 64; ++attempt) {
     sockaddr_in sa{};
     socklen_t len = sizeof(sa);
-    const int fd = ::accept4(listener, reinterpret_cast<sockaddr*>(&sa), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd = ::accept4(listener, tcp ? reinterpret_cast<sockaddr*>(&sa) : nullptr, tcp ? &len : nullptr,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) {
-        continue;  // a connection reset before we took it: look at the next one
+      const int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK) {
+        return {};
       }
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        log(PPTPKIT_LOG_WARNING, "host", errno_text("accept", errno));
+      if (err == EINTR || one_connection_error(err)) {
+        continue;
       }
-      return invalid_handle;
+      if (err == EMFILE || err == ENFILE) {
+        return shed_pending(listener, err);
+      }
+      // ENOBUFS, ENOMEM, or a bug (EBADF, EINVAL): it will repeat.
+      ++counters_.accept_exhausted;
+      return {io_status::error, invalid_handle, {}, {}, errno_text("accept", err), false};
     }
-    peer = from_sockaddr(sa);
-    sockaddr_in ours{};
-    len = sizeof(ours);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&ours), &len);
-    local = from_sockaddr(ours);
-    // Control messages are small and answer each other (RFC 2637 §2): do not hold them back (Nagle).
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    return fd;
+    accept_result r{io_status::ok, fd, {}, {}, {}, false};
+    if (tcp) {
+      r.peer = from_sockaddr(sa);
+      sockaddr_in ours{};
+      len = sizeof(ours);
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&ours), &len);
+      r.local = from_sockaddr(ours);
+      // Control messages are small and answer each other (RFC 2637 §2): do not hold them back (Nagle).
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    return r;
   }
+  return {};  // every one was a dead connection; the listener reports again if more are waiting
+}
+
+accept_result linux_platform::shed_pending(handle listener, int err) {
+  accept_result r{io_status::error, invalid_handle, {}, {}, errno_text("accept", err), false};
+  if (reserve_fd_ < 0) {
+    // Spent and not regained (another process took the system's last file): try again for next time.
+    reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ++counters_.accept_exhausted;
+    return r;
+  }
+  ::close(reserve_fd_);
+  const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+  const int accept_err = errno;
+  if (fd >= 0) {
+    ::close(fd);  // nothing was read: the peer gets a FIN, a clean close
+  }
+  reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && (accept_err == EAGAIN || accept_err == EWOULDBLOCK)) {
+    // accept(2) takes a descriptor before it looks at the queue, so EMFILE did not mean that a
+    // connection was waiting; none was.
+    return {};
+  }
+  ++counters_.accept_exhausted;
+  if (fd >= 0) {
+    ++counters_.accept_shed;
+    r.shed = true;
+  }
+  return r;
 }
 
 handle linux_platform::tcp_connect(endpoint remote, std::string& error) {
@@ -329,14 +399,8 @@ handle linux_platform::local_connect(const std::string& path, std::string& error
   return fd;
 }
 
-handle linux_platform::local_accept(handle listener) {
-  for (;;) {
-    const int fd = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0 && (errno == EINTR || errno == ECONNABORTED)) {
-      continue;
-    }
-    return fd < 0 ? invalid_handle : fd;
-  }
+accept_result linux_platform::local_accept(handle listener) {
+  return accept_next(listener, false);
 }
 
 io_result linux_platform::stream_read(handle h, std::span<std::uint8_t> out) {

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -199,14 +200,13 @@ TEST(linux_platform, tcp_connect_accept_and_exchange_over_loopback) {
 
   p->watch(listener, true, false);
   ASSERT_TRUE(wait_for(*p, listener, false));
-  endpoint peer;
-  endpoint local;
-  const handle server = p->tcp_accept(listener, peer, local);
+  const runtime::accept_result accepted = p->tcp_accept(listener);
+  ASSERT_EQ(accepted.status, io_status::ok) << accepted.error;
+  const handle server = accepted.h;
   ASSERT_GE(server, 0);
-  EXPECT_EQ(peer, client_local);
-  EXPECT_EQ(local, (endpoint{kLoopback, port}));
-  endpoint none;
-  EXPECT_EQ(p->tcp_accept(listener, none, none), runtime::invalid_handle);  // nothing else pending
+  EXPECT_EQ(accepted.peer, client_local);
+  EXPECT_EQ(accepted.local, (endpoint{kLoopback, port}));
+  EXPECT_EQ(p->tcp_accept(listener).status, io_status::would_block);  // nothing else pending
 
   const std::uint8_t hello[] = {0x00, 0x9c, 0x00, 0x01};
   auto w = p->stream_write(client, hello);
@@ -245,6 +245,66 @@ TEST(linux_platform, refused_connect_is_reported_with_the_reason) {
   p->close(client);
 }
 
+// Row 6 of issue 14: with every descriptor in use, accept fails with EMFILE and the connection stays in
+// the backlog, so a level-triggered listener stays readable. The host spends its reserve descriptor on the
+// pending connection (the peer reads a clean end of stream), says so, and takes the reserve back.
+TEST(linux_platform, accept_out_of_descriptors_sheds_the_connection_and_keeps_the_reserve) {
+  auto p = linux_platform::create();
+  std::string error;
+  const handle listener = p->tcp_listen({kLoopback, 0}, error);
+  ASSERT_GE(listener, 0) << error;
+  const std::uint16_t port = port_of(listener);
+  std::vector<handle> clients;
+  for (int i = 0; i < 2; ++i) {
+    clients.push_back(p->tcp_connect({kLoopback, port}, error));
+    ASSERT_GE(clients.back(), 0) << error;
+    p->watch(clients.back(), false, true);
+    ASSERT_TRUE(wait_for(*p, clients.back(), true));  // established: both wait in the backlog
+  }
+
+  // Fill the descriptor table: lower the soft limit just above what is open, then take the rest.
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  const int probe = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(probe, 0);
+  ::close(probe);
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(probe + 8);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> filler;
+  for (int fd = 0; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) {
+    filler.push_back(fd);
+  }
+  ASSERT_EQ(errno, EMFILE);
+
+  std::vector<runtime::accept_result> results;
+  for (int i = 0; i < 3; ++i) {
+    results.push_back(p->tcp_accept(listener));
+  }
+  for (int fd : filler) {
+    ::close(fd);
+  }
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(results[i].status, io_status::error) << i;
+    EXPECT_EQ(results[i].error, "accept: Too many open files") << i;
+    EXPECT_TRUE(results[i].shed) << i;
+  }
+  // The backlog is empty now: EMFILE from accept(2) says nothing about a waiting connection.
+  EXPECT_EQ(results[2].status, io_status::would_block) << results[2].error;
+  EXPECT_EQ(p->counters().accept_shed, 2u);
+  EXPECT_EQ(p->counters().accept_exhausted, 2u);
+  for (handle c : clients) {
+    p->watch(c, true, false);
+    ASSERT_TRUE(wait_for(*p, c, false));
+    std::array<std::uint8_t, 4> in{};
+    EXPECT_EQ(p->stream_read(c, in).status, io_status::closed);  // a FIN, not a reset or a hang
+    p->close(c);
+  }
+  p->close(listener);
+}
+
 TEST(linux_platform, listening_on_a_taken_port_names_the_address) {
   auto p = linux_platform::create();
   std::string error;
@@ -270,7 +330,7 @@ TEST(linux_platform, local_socket_round_trip_and_stale_file_replaced) {
   ASSERT_GE(client, 0) << error;
   p->watch(listener, true, false);
   ASSERT_TRUE(wait_for(*p, listener, false));
-  const handle server = p->local_accept(listener);
+  const handle server = p->local_accept(listener).h;
   ASSERT_GE(server, 0);
   const std::uint8_t status[] = {'s', 't', 'a', 't', 'u', 's', '\n'};
   ASSERT_EQ(p->stream_write(client, status).bytes, sizeof(status));

@@ -161,17 +161,26 @@ handle sim_host::tcp_listen(endpoint local, std::string& error) {
   return h;
 }
 
-handle sim_host::tcp_accept(handle listener, endpoint& peer, endpoint& local) {
+runtime::accept_result sim_host::tcp_accept(handle listener) {
+  ++accept_calls;
   auto it = net_.listeners_.find(listener);
   if (it == net_.listeners_.end() || it->second.pending.empty()) {
-    return invalid_handle;
+    return {};
+  }
+  if (accept_emfile) {
+    runtime::accept_result r{io_status::error, invalid_handle, {}, {}, "accept: Too many open files", false};
+    if (accept_sheds) {
+      const handle shed = it->second.pending.front();
+      it->second.pending.pop_front();
+      close(shed);
+      r.shed = true;
+    }
+    return r;
   }
   const handle h = it->second.pending.front();
   it->second.pending.pop_front();
   auto* s = net_.find_stream(h);
-  peer = s->remote;
-  local = s->local;
-  return h;
+  return {io_status::ok, h, s->remote, s->local, {}, false};
 }
 
 handle sim_host::tcp_connect(endpoint remote, std::string& error) {
@@ -276,9 +285,11 @@ handle sim_host::local_connect(const std::string& path, std::string& error) {
   return invalid_handle;
 }
 
-handle sim_host::local_accept(handle listener) {
-  endpoint a, b;
-  return tcp_accept(listener, a, b);
+runtime::accept_result sim_host::local_accept(handle listener) {
+  runtime::accept_result r = tcp_accept(listener);
+  r.peer = {};
+  r.local = {};
+  return r;
 }
 
 io_result sim_host::stream_read(handle h, std::span<std::uint8_t> out) {

@@ -5,7 +5,9 @@
 // Everything here is portable C++ over a bsd_sys; only the bsd_sys given to the constructor decides
 // whether it talks to a BSD kernel (create_native_sys()) or to the tests' fake. Handles are the
 // kernel's descriptors; the platform remembers which ones are tun interfaces and GRE endpoints so that
-// close() tears them down properly.
+// close() tears them down properly. One descriptor (/dev/null) is kept in reserve: when accept fails
+// with EMFILE or ENFILE it is closed, the pending connection accepted and closed at once (a clean close
+// for the peer instead of a wait in the backlog), and the reserve opened again.
 // Ownership: the platform owns the bsd_sys and every descriptor it returned until close().
 // Threading: one thread drives it (runtime/platform.hpp).
 #pragma once
@@ -36,12 +38,12 @@ class bsd_platform final : public runtime::platform {
   void log(std::uint32_t level, std::string_view component, std::string_view text) override;
 
   runtime::handle tcp_listen(runtime::endpoint local, std::string& error) override;
-  runtime::handle tcp_accept(runtime::handle listener, runtime::endpoint& peer, runtime::endpoint& local) override;
+  runtime::accept_result tcp_accept(runtime::handle listener) override;
   runtime::handle tcp_connect(runtime::endpoint remote, std::string& error) override;
   bool tcp_connected(runtime::handle h, runtime::endpoint& local, std::string& error) override;
   runtime::handle local_listen(const std::string& path, std::string& error) override;
   runtime::handle local_connect(const std::string& path, std::string& error) override;
-  runtime::handle local_accept(runtime::handle listener) override;
+  runtime::accept_result local_accept(runtime::handle listener) override;
   runtime::io_result stream_read(runtime::handle h, std::span<std::uint8_t> out) override;
   runtime::io_result stream_write(runtime::handle h, std::span<const std::uint8_t> in) override;
   void close(runtime::handle h) override;
@@ -73,6 +75,9 @@ class bsd_platform final : public runtime::platform {
  private:
   bsd_platform(std::unique_ptr<bsd_sys> sys, const platform_options& options);
   std::string text(const std::string& what, const sys_result& r);
+  runtime::accept_result accept_next(runtime::handle listener, bool tcp);
+  runtime::accept_result shed_pending(runtime::handle listener, const sys_result& failed);
+  void open_reserve();
 
   struct tun_entry {
     tun_state state;
@@ -83,6 +88,7 @@ class bsd_platform final : public runtime::platform {
   platform_options options_;
   kqueue_poller poller_;
   host_counters counters_;
+  fd_t reserve_fd_ = -1;  // /dev/null, given up to accept one connection when descriptors run out
   std::unordered_map<runtime::handle, tun_entry> tuns_;
   std::unordered_map<runtime::handle, gre_state> gres_;
 };

@@ -15,6 +15,9 @@
 //    drop_privileges() (CAP_NET_ADMIN is kept; no file under /proc/sys is written).
 //  - Every descriptor is non-blocking and close-on-exec; hooks run with posix_spawn() and are reaped
 //    without waiting.
+//  - One descriptor (/dev/null) is held in reserve: when accept() fails with EMFILE or ENFILE, it is
+//    closed, the pending connection is accepted and closed at once (its peer sees a clean close rather
+//    than hanging in the backlog), and the reserve is opened again (accept_result::shed).
 // Drops a platform cannot hand to the runtime (a truncated datagram, a send error) are counted in
 // linux_counters, the first of each kind is logged, and all of them are logged in one line when
 // take_signals() reports signal_status (SIGUSR1: the runtime's statistics dump).
@@ -51,6 +54,8 @@ namespace pptpkit::host_linux {
   X(tun_rx_pool_exhausted, "TUN reads cut short because the pool was empty")             \
   X(tun_tx_packets, "IP packets written to TUN devices")                                 \
   X(tun_tx_errors, "IP packets a TUN device refused (dropped)")                          \
+  X(accept_exhausted, "accepts refused for want of descriptors or memory")               \
+  X(accept_shed, "connections closed at once while out of descriptors (reserve)")        \
   X(hooks_started, "hook scripts started")                                               \
   X(hooks_failed, "hook scripts that could not start or exited non-zero")
 
@@ -91,12 +96,12 @@ class linux_platform final : public runtime::platform {
   void log(std::uint32_t level, std::string_view component, std::string_view text) override;
 
   runtime::handle tcp_listen(runtime::endpoint local, std::string& error) override;
-  runtime::handle tcp_accept(runtime::handle listener, runtime::endpoint& peer, runtime::endpoint& local) override;
+  runtime::accept_result tcp_accept(runtime::handle listener) override;
   runtime::handle tcp_connect(runtime::endpoint remote, std::string& error) override;
   bool tcp_connected(runtime::handle h, runtime::endpoint& local, std::string& error) override;
   runtime::handle local_listen(const std::string& path, std::string& error) override;
   runtime::handle local_connect(const std::string& path, std::string& error) override;
-  runtime::handle local_accept(runtime::handle listener) override;
+  runtime::accept_result local_accept(runtime::handle listener) override;
   runtime::io_result stream_read(runtime::handle h, std::span<std::uint8_t> out) override;
   runtime::io_result stream_write(runtime::handle h, std::span<const std::uint8_t> in) override;
   void close(runtime::handle h) override;
@@ -130,12 +135,16 @@ class linux_platform final : public runtime::platform {
   // Logs `what` once per counter (the first occurrence), so a flood of drops cannot flood the log.
   void log_first(std::uint64_t count, std::string_view what, int err);
   int tun_ifindex(runtime::handle h, std::string& error);
+  runtime::accept_result accept_next(runtime::handle listener, bool tcp);
+  // EMFILE/ENFILE: spends the reserve descriptor on the next pending connection and closes it.
+  runtime::accept_result shed_pending(runtime::handle listener, int err);
 
   static constexpr std::uint32_t batch_max = 64;  // PPTPKIT_BATCH_MAX
 
   linux_platform_options options_;
   int epoll_fd_ = -1;
   int signal_fd_ = -1;
+  int reserve_fd_ = -1;  // /dev/null, given up to accept one connection when descriptors run out
   std::uint32_t pending_signals_ = 0;
   linux_counters counters_;
   std::vector<std::pair<int, std::string>> children_;  // running hooks: pid, path

@@ -47,6 +47,27 @@ struct io_result {
   std::string error;        // when error
 };
 
+// What tcp_accept / local_accept did.
+//   ok           a new connection: `h`; tcp_accept also fills `peer` and `local`.
+//   would_block  nothing is pending.
+//   error        a pending connection could not be taken for want of a resource (EMFILE, ENFILE,
+//                ENOBUFS, ENOMEM; `error` says which). Such an error repeats while the cause lasts and the
+//                listener stays readable, so a caller that goes on watching it is woken at once, again and
+//                again: it must stop watching the listener for a while (and log once per interval).
+//                `shed` is true when the host took the connection anyway and closed it at once (host-linux
+//                and host-bsd keep a reserve descriptor for this), so its peer saw a clean close instead of
+//                waiting in the backlog; at most one connection is shed per call.
+// Errors that concern only one pending connection (it was reset before we took it, a firewall refused
+// it) are not reported: the host moves on to the next one, a bounded number of times per call.
+struct accept_result {
+  io_status status = io_status::would_block;
+  handle h = invalid_handle;
+  endpoint peer;   // tcp_accept: the remote address
+  endpoint local;  // tcp_accept: our address
+  std::string error;
+  bool shed = false;
+};
+
 struct readiness {
   handle h = invalid_handle;
   bool readable = false;
@@ -100,15 +121,15 @@ class platform {
 
   // --- stream sockets: TCP control connections and the local status socket ---
   virtual handle tcp_listen(endpoint local, std::string& error) = 0;
-  // Next pending connection, or invalid_handle when none; fills the peer's and our address.
-  virtual handle tcp_accept(handle listener, endpoint& peer, endpoint& local) = 0;
+  // The next pending connection (see accept_result).
+  virtual accept_result tcp_accept(handle listener) = 0;
   // Starts a connection; it is complete when the handle becomes writable (or failed).
   virtual handle tcp_connect(endpoint remote, std::string& error) = 0;
   // After a connect completed: whether it succeeded, and our local address.
   virtual bool tcp_connected(handle h, endpoint& local, std::string& error) = 0;
-  virtual handle local_listen(const std::string& path, std::string& error) = 0;   // unix stream socket
-  virtual handle local_connect(const std::string& path, std::string& error) = 0;  // blocking is fine here
-  virtual handle local_accept(handle listener) = 0;
+  virtual handle local_listen(const std::string& path, std::string& error) = 0;    // unix stream socket
+  virtual handle local_connect(const std::string& path, std::string& error) = 0;   // blocking is fine here
+  virtual accept_result local_accept(handle listener) = 0;                         // as tcp_accept; no addresses
   virtual io_result stream_read(handle h, std::span<std::uint8_t> out) = 0;        // closed = peer EOF
   virtual io_result stream_write(handle h, std::span<const std::uint8_t> in) = 0;  // may be partial
   virtual void close(handle h) = 0;                                                // any handle; unwatches it

@@ -116,6 +116,15 @@ class sim_host final : public runtime::platform {
   std::function<void()> on_wait;             // called at the start of wait() (lets a blocking caller pump)
   std::uint32_t stream_window = 65536;       // bytes in flight or unread by the peer before writes are partial
   bool fail_tun_open = false;
+  // Descriptor exhaustion: while `accept_emfile` is set, tcp_accept and local_accept find a pending
+  // connection but cannot take it ({error, "accept: Too many open files"}): it stays queued and the
+  // listener stays readable, as on a host without a reserve descriptor. With `accept_sheds` as well,
+  // each such call closes the first pending connection (its peer reads EOF) and reports it as shed, as
+  // host-linux and host-bsd do. `accept_calls` counts every accept call, so a test can prove that a
+  // caller backs off instead of spinning.
+  bool accept_emfile = false;
+  bool accept_sheds = false;
+  std::uint64_t accept_calls = 0;
   // Allocation accounting: when set (e.g. to testing::allocations_on_this_thread), the heap
   // allocations the simulation itself makes inside platform calls are added to own_allocations, so a
   // test can tell the daemon's allocations from the simulator's.
@@ -127,12 +136,12 @@ class sim_host final : public runtime::platform {
   void random_bytes(std::span<std::uint8_t> out) override;
   void log(std::uint32_t level, std::string_view component, std::string_view text) override;
   runtime::handle tcp_listen(runtime::endpoint local, std::string& error) override;
-  runtime::handle tcp_accept(runtime::handle listener, runtime::endpoint& peer, runtime::endpoint& local) override;
+  runtime::accept_result tcp_accept(runtime::handle listener) override;
   runtime::handle tcp_connect(runtime::endpoint remote, std::string& error) override;
   bool tcp_connected(runtime::handle h, runtime::endpoint& local, std::string& error) override;
   runtime::handle local_listen(const std::string& path, std::string& error) override;
   runtime::handle local_connect(const std::string& path, std::string& error) override;
-  runtime::handle local_accept(runtime::handle listener) override;
+  runtime::accept_result local_accept(runtime::handle listener) override;
   runtime::io_result stream_read(runtime::handle h, std::span<std::uint8_t> out) override;
   runtime::io_result stream_write(runtime::handle h, std::span<const std::uint8_t> in) override;
   void close(runtime::handle h) override;
