@@ -147,10 +147,11 @@ void engine_impl::client_attempt_ended() {
 
 void engine_impl::accept_status() {
   while (true) {
-    const handle h = platform_.local_accept(status_listener_);
-    if (h == invalid_handle) {
+    const accept_result accepted = platform_.local_accept(status_listener_);
+    if (accepted.status != io_status::ok) {
       return;
     }
+    const handle h = accepted.h;
     if (status_clients_.size() >= max_status_clients) {
       ++counters_.status_refused_limit;
       platform_.close(h);
