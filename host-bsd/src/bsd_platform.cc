@@ -312,8 +312,8 @@ runtime::handle bsd_platform::gre_open(std::uint32_t local_address, std::string&
   return state.receive_fd;
 }
 
-std::uint32_t bsd_platform::gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
-                                        std::uint32_t max) {
+runtime::batch_result bsd_platform::gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
+                                                std::uint32_t max) {
   const auto g = gres_.find(h);
   assert(g != gres_.end() && "gre_receive on a handle gre_open did not return");
   return host_bsd::gre_receive(*sys_, g->second, pool, out, max, counters_);
@@ -361,12 +361,12 @@ bool bsd_platform::tun_add_route(runtime::handle h, const runtime::route& r, std
   return true;
 }
 
-std::uint32_t bsd_platform::tun_read(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
-                                     std::uint32_t max) {
+runtime::batch_result bsd_platform::tun_read(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
+                                             std::uint32_t max) {
   return host_bsd::tun_read(*sys_, h, pool, out, max, counters_);
 }
 
-std::uint32_t bsd_platform::tun_write(runtime::handle h, core::packet_list& in) {
+runtime::batch_result bsd_platform::tun_write(runtime::handle h, core::packet_list& in) {
   return host_bsd::tun_write(*sys_, h, in, counters_);
 }
 

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -380,7 +381,7 @@ TEST_F(netns_test, tun_reads_and_writes_ip_packets_in_batches) {
   out.push_back(packet_with(udp4(kPeer, kLocal, 5000, "world")));
   {
     testing::allocation_scope scope;
-    EXPECT_EQ(platform_->tun_write(tun, out), 2u);
+    EXPECT_EQ(platform_->tun_write(tun, out).packets, 2u);
     EXPECT_EQ(scope.allocations(), 0u);
   }
   char buf[64] = {};
@@ -393,9 +394,102 @@ TEST_F(netns_test, tun_reads_and_writes_ip_packets_in_batches) {
   ::close(listener);
 
   out.push_back(packet_with({0x00, 0x01, 0x02}));  // not an IP packet: the kernel refuses it
-  EXPECT_EQ(platform_->tun_write(tun, out), 0u);
+  EXPECT_EQ(platform_->tun_write(tun, out).packets, 0u);
   EXPECT_EQ(platform_->counters().tun_tx_errors, 1u);
   EXPECT_EQ(pool_->available(), pool_->capacity());
+  platform_->close(tun);
+}
+
+// Row 7 of issue 14: an interface deleted under the daemon (`ip link del`, a network manager). The
+// descriptor stays open but is detached from the interface: epoll reports EPOLLERR on every wait (not
+// EPOLLIN, not EPOLLHUP), read and write fail with EBADFD, forever. tun_read and tun_write say `failed`
+// each time, and the readiness says `failed`, so the runtime can end the session instead of spinning.
+TEST_F(netns_test, a_deleted_interface_fails_reads_and_writes_and_the_poller_says_failed) {
+  std::string name;
+  const handle tun = open_tun("pptp3", name);
+  ASSERT_GE(tun, 0);
+  platform_->watch(tun, true, false);
+  send_udp4(kPeer, "queued before the delete");
+  ASSERT_TRUE(wait_readable(tun));
+  ASSERT_EQ(std::system("ip link del pptp3"), 0);
+
+  for (int round = 0; round < 3; ++round) {  // the same answer every time: it never goes away
+    ready_.clear();
+    platform_->wait(platform_->now_ns() + kSecond, ready_);
+    ASSERT_EQ(ready_.size(), 1u);
+    EXPECT_EQ(ready_[0].h, tun);
+    EXPECT_TRUE(ready_[0].failed);
+    EXPECT_FALSE(ready_[0].readable);
+
+    core::packet_list in;
+    const runtime::batch_result r = platform_->tun_read(tun, *pool_, in, 64);
+    EXPECT_EQ(r.status, runtime::batch_status::failed);
+    EXPECT_EQ(r.packets, 0u);
+    EXPECT_EQ(r.error, "TUN read: File descriptor in bad state");
+
+    core::packet_list out;
+    out.push_back(packet_with(udp4(kPeer, kLocal, 5000, "one")));
+    out.push_back(packet_with(udp4(kPeer, kLocal, 5000, "two")));
+    const runtime::batch_result w = platform_->tun_write(tun, out);
+    EXPECT_EQ(w.status, runtime::batch_status::failed);
+    EXPECT_EQ(w.packets, 0u);
+    EXPECT_EQ(w.error, "TUN write: File descriptor in bad state");
+    EXPECT_TRUE(out.empty());
+  }
+  EXPECT_EQ(pool_->available(), pool_->capacity());
+  EXPECT_EQ(platform_->counters().tun_failed, 6u);
+  platform_->close(tun);
+}
+
+// Row 14 of issue 14: with the pool empty, nothing is read; the packets wait in the kernel, the handle
+// stays readable (level-triggered), and the result says pool_empty, not "nothing there" nor an error.
+TEST_F(netns_test, an_empty_pool_reads_nothing_and_says_so_for_tun_and_gre) {
+  std::string name;
+  const handle tun = open_tun("pptp4", name);
+  ASSERT_GE(tun, 0);
+  platform_->watch(tun, true, false);
+  std::string error;
+  const handle gre = platform_->gre_open(kLoopback, error);
+  ASSERT_GE(gre, 0) << error;
+  for (int i = 0; i < 3; ++i) {
+    send_udp4(kPeer, "waits in the tun queue " + std::to_string(i));
+  }
+  core::packet_list to_self;
+  for (int i = 0; i < 3; ++i) {
+    to_self.push_back(packet_with(gre_frame(0x1234, static_cast<std::uint32_t>(i), 16), kLoopback));
+  }
+  ASSERT_EQ(platform_->gre_send(gre, to_self), 3u);
+  platform_->watch(gre, true, false);
+  ASSERT_TRUE(wait_readable(gre));
+  ASSERT_TRUE(wait_readable(tun));
+
+  // All but two packets taken: a short batch, then nothing.
+  std::vector<pptpkit_packet*> taken(pool_->capacity() - 2);
+  ASSERT_EQ(pool_->alloc_bulk(taken), taken.size());
+  core::packet_list in;
+  runtime::batch_result r = platform_->tun_read(tun, *pool_, in, 64);
+  EXPECT_EQ(r.packets, 2u);
+  EXPECT_EQ(r.status, runtime::batch_status::pool_empty);
+  r = platform_->tun_read(tun, *pool_, in, 64);
+  EXPECT_EQ(r.packets, 0u);
+  EXPECT_EQ(r.status, runtime::batch_status::pool_empty);
+  EXPECT_TRUE(r.error.empty());
+  r = platform_->gre_receive(gre, *pool_, in, 64);
+  EXPECT_EQ(r.packets, 0u);
+  EXPECT_EQ(r.status, runtime::batch_status::pool_empty);
+  ASSERT_TRUE(wait_readable(tun));  // still readable: the kernel kept the rest
+  ASSERT_TRUE(wait_readable(gre));
+
+  pool_->free_list(in);
+  pool_->free_bulk(taken);
+  r = platform_->tun_read(tun, *pool_, in, 64);
+  EXPECT_EQ(r.packets, 1u);
+  EXPECT_EQ(r.status, runtime::batch_status::ok);
+  r = platform_->gre_receive(gre, *pool_, in, 64);
+  EXPECT_EQ(r.packets, 3u);
+  EXPECT_EQ(r.status, runtime::batch_status::ok);
+  pool_->free_list(in);
+  platform_->close(gre);
   platform_->close(tun);
 }
 

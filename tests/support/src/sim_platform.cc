@@ -390,12 +390,32 @@ handle sim_host::gre_open(std::uint32_t, std::string& error) {
   return gre_;
 }
 
-std::uint32_t sim_host::gre_receive(handle h, core::packet_pool& pool, core::packet_list& out, std::uint32_t max) {
+void sim_host::apply_pool_cap(core::packet_pool& pool) {
+  while (pool.available() > pool_cap) {
+    held_.push_back(*pool.alloc());
+  }
+  while (pool.available() < pool_cap && !held_.empty()) {
+    pool.free(held_.pop_front());
+  }
+}
+
+void sim_host::release_pool() {
+  pool_cap = UINT32_MAX;
+  while (pptpkit_packet* p = held_.pop_front()) {
+    free_packet(p);
+  }
+}
+
+runtime::batch_result sim_host::gre_receive(handle h, core::packet_pool& pool, core::packet_list& out,
+                                            std::uint32_t max) {
   probe_scope probe(*this);
-  std::uint32_t n = 0;
-  while (h == gre_ && n < max && !gre_rx_.empty()) {
+  ++gre_receive_calls;
+  apply_pool_cap(pool);
+  runtime::batch_result r;
+  while (h == gre_ && r.packets < max && !gre_rx_.empty()) {
     pptpkit_packet* p = pool.alloc();
     if (p == nullptr) {
+      r.status = runtime::batch_status::pool_empty;
       break;
     }
     auto& [from, bytes] = gre_rx_.front();
@@ -404,9 +424,9 @@ std::uint32_t sim_host::gre_receive(handle h, core::packet_pool& pool, core::pac
     p->aux = from;
     out.push_back(*p);
     gre_rx_.pop_front();
-    ++n;
+    ++r.packets;
   }
-  return n;
+  return r;
 }
 
 std::uint32_t sim_host::gre_send(handle h, core::packet_list& in) {
@@ -478,17 +498,23 @@ bool sim_host::tun_add_route(handle h, const runtime::route& r, std::string& err
   return true;
 }
 
-std::uint32_t sim_host::tun_read(handle h, core::packet_pool& pool, core::packet_list& out, std::uint32_t max) {
+runtime::batch_result sim_host::tun_read(handle h, core::packet_pool& pool, core::packet_list& out, std::uint32_t max) {
   probe_scope probe(*this);
   auto it = tuns_.find(h);
   if (it == tuns_.end() || !it->second->open) {
-    return 0;
+    return {};
   }
-  std::uint32_t n = 0;
+  ++it->second->reads;
+  if (it->second->gone) {
+    return {0, runtime::batch_status::failed, "TUN read: File descriptor in bad state"};
+  }
+  apply_pool_cap(pool);
+  runtime::batch_result r;
   auto& q = it->second->from_stack;
-  while (n < max && !q.empty()) {
+  while (r.packets < max && !q.empty()) {
     pptpkit_packet* p = pool.alloc();
     if (p == nullptr) {
+      r.status = runtime::batch_status::pool_empty;
       break;
     }
     const auto len = static_cast<std::uint32_t>(std::min<std::size_t>(q.front().size(), core::tailroom(*p)));
@@ -498,23 +524,27 @@ std::uint32_t sim_host::tun_read(handle h, core::packet_pool& pool, core::packet
     }
     out.push_back(*p);
     q.pop_front();
-    ++n;
+    ++r.packets;
   }
-  return n;
+  return r;
 }
 
-std::uint32_t sim_host::tun_write(handle h, core::packet_list& in) {
+runtime::batch_result sim_host::tun_write(handle h, core::packet_list& in) {
   probe_scope probe(*this);
   auto it = tuns_.find(h);
-  std::uint32_t n = 0;
+  runtime::batch_result r;
+  const bool gone = it != tuns_.end() && it->second->gone;
+  if (gone) {
+    r = {0, runtime::batch_status::failed, "TUN write: File descriptor in bad state"};
+  }
   while (pptpkit_packet* p = in.pop_front()) {
-    if (it != tuns_.end() && it->second->open) {
+    if (it != tuns_.end() && it->second->open && !gone) {
       it->second->to_stack.emplace_back(core::data(*p), core::data(*p) + p->length);
-      ++n;
+      ++r.packets;
     }
     free_packet(p);
   }
-  return n;
+  return r;
 }
 
 void sim_host::watch(handle h, bool readable, bool writable) {
@@ -545,7 +575,8 @@ void sim_host::wait(std::uint64_t deadline_ns, std::vector<runtime::readiness>& 
     } else if (h == gre_) {
       r.readable = interest.first && !gre_rx_.empty();
     } else if (auto t = tuns_.find(h); t != tuns_.end()) {
-      r.readable = interest.first && t->second->open && !t->second->from_stack.empty();
+      r.readable = interest.first && t->second->open && !t->second->gone && !t->second->from_stack.empty();
+      r.failed = t->second->open && t->second->gone;  // EPOLLERR, whatever the interest
     }
     if (r.readable || r.writable || r.failed) {
       ready.push_back(r);

@@ -49,17 +49,17 @@ class bsd_platform final : public runtime::platform {
   void close(runtime::handle h) override;
 
   runtime::handle gre_open(std::uint32_t local_address, std::string& error) override;
-  std::uint32_t gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
-                            std::uint32_t max) override;
+  runtime::batch_result gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
+                                    std::uint32_t max) override;
   std::uint32_t gre_send(runtime::handle h, core::packet_list& in) override;
 
   runtime::handle tun_open(const runtime::tun_config& config, std::string& actual_name, std::string& error) override;
   bool tun_set_ipv6(runtime::handle h, std::uint64_t local_interface_id, std::uint64_t peer_interface_id,
                     std::string& error) override;
   bool tun_add_route(runtime::handle h, const runtime::route& r, std::string& error) override;
-  std::uint32_t tun_read(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
-                         std::uint32_t max) override;
-  std::uint32_t tun_write(runtime::handle h, core::packet_list& in) override;
+  runtime::batch_result tun_read(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
+                                 std::uint32_t max) override;
+  runtime::batch_result tun_write(runtime::handle h, core::packet_list& in) override;
 
   void watch(runtime::handle h, bool readable, bool writable) override;
   void unwatch(runtime::handle h) override;

@@ -40,23 +40,24 @@
 
 namespace pptpkit::host_linux {
 
-#define PPTPKIT_HOST_LINUX_COUNTERS(X)                                                   \
-  X(gre_rx_packets, "GRE datagrams received and handed to the runtime")                  \
-  X(gre_rx_truncated, "GRE datagrams larger than a pool buffer (dropped)")               \
-  X(gre_rx_bad_ip_header, "received datagrams whose IPv4 header is malformed (dropped)") \
-  X(gre_rx_pool_exhausted, "GRE receive batches cut short because the pool was empty")   \
-  X(gre_tx_packets, "GRE packets sent")                                                  \
-  X(gre_tx_errors, "GRE packets the kernel refused (dropped)")                           \
-  X(gre_tx_would_block, "GRE packets dropped because the socket buffer was full")        \
-  X(tun_rx_packets, "IP packets read from TUN devices")                                  \
-  X(tun_rx_truncated, "TUN packets larger than a pool buffer (dropped)")                 \
-  X(tun_rx_bad_version, "TUN packets neither IPv4 nor IPv6 (dropped)")                   \
-  X(tun_rx_pool_exhausted, "TUN reads cut short because the pool was empty")             \
-  X(tun_tx_packets, "IP packets written to TUN devices")                                 \
-  X(tun_tx_errors, "IP packets a TUN device refused (dropped)")                          \
-  X(accept_exhausted, "accepts refused for want of descriptors or memory")               \
-  X(accept_shed, "connections closed at once while out of descriptors (reserve)")        \
-  X(hooks_started, "hook scripts started")                                               \
+#define PPTPKIT_HOST_LINUX_COUNTERS(X)                                                     \
+  X(gre_rx_packets, "GRE datagrams received and handed to the runtime")                    \
+  X(gre_rx_truncated, "GRE datagrams larger than a pool buffer (dropped)")                 \
+  X(gre_rx_bad_ip_header, "received datagrams whose IPv4 header is malformed (dropped)")   \
+  X(gre_rx_pool_exhausted, "GRE receive batches cut short because the pool was empty")     \
+  X(gre_tx_packets, "GRE packets sent")                                                    \
+  X(gre_tx_errors, "GRE packets the kernel refused (dropped)")                             \
+  X(gre_tx_would_block, "GRE packets dropped because the socket buffer was full")          \
+  X(tun_rx_packets, "IP packets read from TUN devices")                                    \
+  X(tun_rx_truncated, "TUN packets larger than a pool buffer (dropped)")                   \
+  X(tun_rx_bad_version, "TUN packets neither IPv4 nor IPv6 (dropped)")                     \
+  X(tun_rx_pool_exhausted, "TUN reads cut short because the pool was empty")               \
+  X(tun_tx_packets, "IP packets written to TUN devices")                                   \
+  X(tun_tx_errors, "IP packets a TUN device refused (dropped)")                            \
+  X(tun_failed, "TUN reads or writes that found the interface gone (the session is over)") \
+  X(accept_exhausted, "accepts refused for want of descriptors or memory")                 \
+  X(accept_shed, "connections closed at once while out of descriptors (reserve)")          \
+  X(hooks_started, "hook scripts started")                                                 \
   X(hooks_failed, "hook scripts that could not start or exited non-zero")
 
 PPTPKIT_DEFINE_COUNTERS(linux_counters, PPTPKIT_HOST_LINUX_COUNTERS);
@@ -107,17 +108,17 @@ class linux_platform final : public runtime::platform {
   void close(runtime::handle h) override;
 
   runtime::handle gre_open(std::uint32_t local_address, std::string& error) override;
-  std::uint32_t gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
-                            std::uint32_t max) override;
+  runtime::batch_result gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
+                                    std::uint32_t max) override;
   std::uint32_t gre_send(runtime::handle h, core::packet_list& in) override;
 
   runtime::handle tun_open(const runtime::tun_config& config, std::string& actual_name, std::string& error) override;
   bool tun_set_ipv6(runtime::handle h, std::uint64_t local_interface_id, std::uint64_t peer_interface_id,
                     std::string& error) override;
   bool tun_add_route(runtime::handle h, const runtime::route& r, std::string& error) override;
-  std::uint32_t tun_read(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
-                         std::uint32_t max) override;
-  std::uint32_t tun_write(runtime::handle h, core::packet_list& in) override;
+  runtime::batch_result tun_read(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
+                                 std::uint32_t max) override;
+  runtime::batch_result tun_write(runtime::handle h, core::packet_list& in) override;
 
   void watch(runtime::handle h, bool readable, bool writable) override;
   void unwatch(runtime::handle h) override;

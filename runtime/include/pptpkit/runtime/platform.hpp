@@ -13,6 +13,14 @@
 //    functions take every packet of `in` (sent or dropped, they are freed to their pool) and leave it
 //    empty. A platform never copies payload between the pool buffer and the kernel except the kernel's
 //    own copy.
+//  - An empty pool: a receive function (gre_receive, tun_read) that finds no free packet stops reading,
+//    keeps what it appended and returns batch_status::pool_empty — not an error; the platform counts
+//    it. What it did not read stays queued in the kernel, so the handle stays readable: on a
+//    level-triggered poller the caller must stop watching it for reading until packets are back in the
+//    pool, or wait() reports it again at once.
+//  - Transient errors (EAGAIN, EINTR, ENOBUFS, a packet the kernel refuses) end a batch call quietly
+//    (counted by the platform). An error that will repeat on every call — a tun whose interface was
+//    deleted — is batch_status::failed: the handle is dead, and the caller closes it once.
 //  - Errors that the runtime should report carry text in `error` (e.g. "bind 0.0.0.0:1723: Address
 //    already in use").
 // Threading: one thread drives a platform and the runtime on it.
@@ -66,6 +74,19 @@ struct accept_result {
   endpoint local;  // tcp_accept: our address
   std::string error;
   bool shed = false;
+};
+
+// How a batch call on a packet handle (gre_receive, tun_read, tun_write) ended.
+enum class batch_status {
+  ok,          // the batch is done: `max` packets, everything the kernel had, or a transient error
+  pool_empty,  // receive: stopped for want of a free packet; the kernel may hold more (see above)
+  failed,      // a persistent error: this handle will never carry packets again; `error` says why
+};
+
+struct batch_result {
+  std::uint32_t packets = 0;  // receive: appended to `out` (whatever the status); write: written
+  batch_status status = batch_status::ok;
+  std::string error;  // when failed, e.g. "TUN read: File descriptor in bad state"
 };
 
 struct readiness {
@@ -138,8 +159,8 @@ class platform {
   virtual handle gre_open(std::uint32_t local_address, std::string& error) = 0;
   // Up to `max` packets. Each packet's data starts at the GRE header (the outer IP header is stripped,
   // its length taken from what was received, never from ip_len); aux = the sender's IPv4 address.
-  // Returns how many were appended.
-  virtual std::uint32_t gre_receive(handle h, core::packet_pool& pool, core::packet_list& out, std::uint32_t max) = 0;
+  // ok or pool_empty, never failed: a socket's pending error is reported once, so it cannot repeat.
+  virtual batch_result gre_receive(handle h, core::packet_pool& pool, core::packet_list& out, std::uint32_t max) = 0;
   // Sends each packet (data = GRE header onward) to the IPv4 address in its aux. Takes `in`.
   // Returns how many were sent; the rest were dropped (and counted by the platform).
   virtual std::uint32_t gre_send(handle h, core::packet_list& in) = 0;
@@ -151,10 +172,13 @@ class platform {
   virtual bool tun_set_ipv6(handle h, std::uint64_t local_interface_id, std::uint64_t peer_interface_id,
                             std::string& error) = 0;
   virtual bool tun_add_route(handle h, const route& r, std::string& error) = 0;
-  // Up to `max` IP packets read from the interface; IPv6 ones carry PPTPKIT_PACKET_F_IPV6.
-  virtual std::uint32_t tun_read(handle h, core::packet_pool& pool, core::packet_list& out, std::uint32_t max) = 0;
-  // Writes each IP packet to the interface. Takes `in`; returns how many were written.
-  virtual std::uint32_t tun_write(handle h, core::packet_list& in) = 0;
+  // Up to `max` IP packets read from the interface; IPv6 ones carry PPTPKIT_PACKET_F_IPV6. failed when
+  // the interface is gone (deleted by an administrator or a network manager): the session is over.
+  virtual batch_result tun_read(handle h, core::packet_pool& pool, core::packet_list& out, std::uint32_t max) = 0;
+  // Writes each IP packet to the interface. Takes `in`; `packets` = how many were written. A packet the
+  // interface refuses (it is down, the packet is malformed) is dropped and counted; failed when the
+  // interface is gone (the rest of `in` is dropped).
+  virtual batch_result tun_write(handle h, core::packet_list& in) = 0;
 
   // --- poller ---
   virtual void watch(handle h, bool readable, bool writable) = 0;  // replaces the previous interest

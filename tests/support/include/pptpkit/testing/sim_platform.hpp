@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "pptpkit/core/batch.hpp"
 #include "pptpkit/runtime/platform.hpp"
 
 namespace pptpkit::testing {
@@ -88,6 +89,10 @@ struct sim_tun {
   std::vector<runtime::route> routes;
   std::deque<std::vector<std::uint8_t>> from_stack;  // to be read by the daemon (tun_read)
   std::vector<std::vector<std::uint8_t>> to_stack;   // written by the daemon (tun_write)
+  // The interface was deleted under the daemon (`ip link del`): as on Linux, reads and writes fail with
+  // "File descriptor in bad state" (batch_status::failed) and wait() reports the handle failed.
+  bool gone = false;
+  std::uint64_t reads = 0;  // tun_read calls on this device, to prove that a caller does not spin
 };
 
 class sim_host final : public runtime::platform {
@@ -125,6 +130,13 @@ class sim_host final : public runtime::platform {
   bool accept_emfile = false;
   bool accept_sheds = false;
   std::uint64_t accept_calls = 0;
+  // A tiny packet pool: at each receive call (gre_receive, tun_read) the host takes free packets out of
+  // the pool it is given until at most `pool_cap` are left, and keeps them; when the cap is raised they
+  // go back at the next receive call. 0 is an empty pool, as when every packet is in flight. Held
+  // packets must be back before the pool's owner is destroyed: release_pool() returns them all.
+  std::uint32_t pool_cap = UINT32_MAX;
+  void release_pool();
+  std::uint64_t gre_receive_calls = 0;  // to prove that a reader is not polled in a loop
   // Allocation accounting: when set (e.g. to testing::allocations_on_this_thread), the heap
   // allocations the simulation itself makes inside platform calls are added to own_allocations, so a
   // test can tell the daemon's allocations from the simulator's.
@@ -146,16 +158,16 @@ class sim_host final : public runtime::platform {
   runtime::io_result stream_write(runtime::handle h, std::span<const std::uint8_t> in) override;
   void close(runtime::handle h) override;
   runtime::handle gre_open(std::uint32_t local_address, std::string& error) override;
-  std::uint32_t gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
-                            std::uint32_t max) override;
+  runtime::batch_result gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
+                                    std::uint32_t max) override;
   std::uint32_t gre_send(runtime::handle h, core::packet_list& in) override;
   runtime::handle tun_open(const runtime::tun_config& config, std::string& actual_name, std::string& error) override;
   bool tun_set_ipv6(runtime::handle h, std::uint64_t local_interface_id, std::uint64_t peer_interface_id,
                     std::string& error) override;
   bool tun_add_route(runtime::handle h, const runtime::route& r, std::string& error) override;
-  std::uint32_t tun_read(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
-                         std::uint32_t max) override;
-  std::uint32_t tun_write(runtime::handle h, core::packet_list& in) override;
+  runtime::batch_result tun_read(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
+                                 std::uint32_t max) override;
+  runtime::batch_result tun_write(runtime::handle h, core::packet_list& in) override;
   void watch(runtime::handle h, bool readable, bool writable) override;
   void unwatch(runtime::handle h) override;
   void wait(std::uint64_t deadline_ns, std::vector<runtime::readiness>& ready) override;
@@ -191,6 +203,8 @@ class sim_host final : public runtime::platform {
   std::deque<std::pair<std::uint32_t, std::vector<std::uint8_t>>> gre_rx_;
   std::map<runtime::handle, std::unique_ptr<sim_tun>> tuns_;
   std::set<runtime::handle> handles_;  // every handle this host owns
+  void apply_pool_cap(core::packet_pool& pool);
+  core::packet_list held_;  // packets taken out of the daemon's pool for pool_cap
 };
 
 class sim_network {
