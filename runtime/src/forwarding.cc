@@ -13,7 +13,7 @@ namespace pptpkit::runtime {
 void engine_impl::receive_gre() {
   for (std::uint32_t round = 0; round < max_reads_per_ready; ++round) {
     core::packet_list rx;
-    const std::uint32_t n = platform_.gre_receive(gre_h_, *pool_, rx, batch_max);
+    const std::uint32_t n = platform_.gre_receive(gre_h_, *pool_, rx, batch_max).packets;
     if (n == 0) {
       if (pool_->available() == 0) {
         pause_readers();
@@ -39,7 +39,11 @@ void engine_impl::read_tun(std::uint32_t id) {
   session& s = si->second;
   for (std::uint32_t round = 0; round < max_reads_per_ready; ++round) {
     core::packet_list rx;
-    const std::uint32_t n = platform_.tun_read(s.tun, *pool_, rx, batch_max);
+    const batch_result read = platform_.tun_read(s.tun, *pool_, rx, batch_max);
+    if (read.status == batch_status::failed) {
+      log(PPTPKIT_LOG_WARNING, s.connection, s.id, read.error);  // as the host used to: no teardown yet
+    }
+    const std::uint32_t n = read.packets;
     if (n == 0) {
       if (pool_->available() == 0) {
         pause_readers();
@@ -170,7 +174,7 @@ void engine_impl::deliver_to_interfaces(core::packet_list& l) {
     }
     session& s = si->second;
     const std::uint32_t n = run.size();
-    const std::uint32_t written = std::min(n, platform_.tun_write(s.tun, run));
+    const std::uint32_t written = std::min(n, platform_.tun_write(s.tun, run).packets);
     s.rx_packets += written;
     s.rx_bytes += written == n ? bytes : 0;  // which ones failed is unknown: count none
     counters_.drop_tun_write += n - written;
