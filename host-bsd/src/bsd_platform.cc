@@ -213,13 +213,16 @@ bool bsd_platform::tcp_connected(runtime::handle h, runtime::endpoint& local, st
 
 runtime::handle bsd_platform::local_listen(const std::string& path, std::string& error) {
   const os_constants& c = sys_->constants();
+  if (!clear_stale_socket(path, error)) {
+    return runtime::invalid_handle;
+  }
   const sys_result s = sys_->socket(c.af_unix, c.sock_stream, 0);
   if (!s.ok()) {
     error = text("listen " + path, s);
     return runtime::invalid_handle;
   }
   const auto fd = static_cast<fd_t>(s.value);
-  sys_->unlink(path);  // a socket left by a previous run
+  // bind() never replaces a file: whatever appeared since the check makes it fail with EADDRINUSE.
   sys_result r = sys_->bind_local(fd, path);
   if (r.ok()) {
     r = sys_->listen(fd, listen_backlog);
@@ -233,6 +236,53 @@ runtime::handle bsd_platform::local_listen(const std::string& path, std::string&
     return runtime::invalid_handle;
   }
   return fd;
+}
+
+bool bsd_platform::clear_stale_socket(const std::string& path, std::string& error) {
+  const os_constants& c = sys_->constants();
+  const std::string where = "listen " + path;
+  file_status st;
+  const sys_result l = sys_->lstat(path, st);
+  if (!l.ok()) {
+    if (l.err == c.enoent) {
+      return true;
+    }
+    error = text(where, l);
+    return false;
+  }
+  if (st.type != file_type::socket) {
+    error = where + ": " + path + " exists and is not a socket (refusing to replace it)";
+    return false;
+  }
+  const sys_result s = sys_->socket(c.af_unix, c.sock_stream, 0);
+  if (!s.ok()) {
+    error = text(where, s);
+    return false;
+  }
+  const auto probe = static_cast<fd_t>(s.value);
+  set_nonblocking(*sys_, probe);  // a live daemon with a full queue must not hold us
+  const sys_result r = sys_->connect_local(probe, path);
+  sys_->close(probe);
+  if (r.ok() || r.err == c.eagain || r.err == c.einprogress) {
+    error = where + ": another process is listening there";
+    return false;
+  }
+  if (r.err != c.econnrefused) {
+    error = text(where + ": cannot tell whether the socket is in use", r);
+    return false;
+  }
+  // Stale (BSD also answers ECONNREFUSED when a live listener's queue overflows: see DESIGN.md).
+  file_status again;
+  if (!sys_->lstat(path, again).ok() || again.device != st.device || again.inode != st.inode) {
+    error = where + ": " + path + " changed while it was checked";
+    return false;
+  }
+  const sys_result u = sys_->unlink(path);
+  if (!u.ok() && u.err != c.enoent) {
+    error = text(where + ": remove the stale socket", u);
+    return false;
+  }
+  return true;
 }
 
 runtime::handle bsd_platform::local_connect(const std::string& path, std::string& error) {

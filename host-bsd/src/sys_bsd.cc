@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/sockio.h>
+#include <sys/stat.h>
 #include <sys/sysctl.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -152,6 +153,20 @@ bool copy_name(char (&dst)[IFNAMSIZ], const std::string& name) {
 
 std::string name_of(const char (&src)[IFNAMSIZ]) {
   return std::string(src, ::strnlen(src, IFNAMSIZ));
+}
+
+file_status to_status(const struct stat& st) {
+  file_status out;
+  out.type = S_ISREG(st.st_mode)    ? file_type::regular
+             : S_ISDIR(st.st_mode)  ? file_type::directory
+             : S_ISSOCK(st.st_mode) ? file_type::socket
+             : S_ISLNK(st.st_mode)  ? file_type::symlink
+                                    : file_type::other;
+  out.mode = static_cast<std::uint32_t>(st.st_mode & 07777);
+  out.size = static_cast<std::uint64_t>(st.st_size);
+  out.device = static_cast<std::uint64_t>(st.st_dev);
+  out.inode = static_cast<std::uint64_t>(st.st_ino);
+  return out;
 }
 
 class native_sys final : public bsd_sys {
@@ -339,6 +354,14 @@ class native_sys final : public bsd_sys {
   }
   sys_result unlink(const std::string& path) override {
     return done(::unlink(path.c_str()));
+  }
+  sys_result lstat(const std::string& path, file_status& out) override {
+    struct stat st {};
+    const sys_result r = done(::lstat(path.c_str(), &st));
+    if (r.ok()) {
+      out = to_status(st);
+    }
+    return r;
   }
 
   sys_result route_add(std::uint32_t destination, std::uint32_t mask, std::uint32_t gateway) override {

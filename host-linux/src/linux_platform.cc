@@ -92,6 +92,53 @@ bool one_connection_error(int err) {
   }
 }
 
+// Makes `path` free for bind(): true when nothing is there, or when a socket is there that nobody
+// answers on (a crashed daemon's leftover), which is removed. Refuses everything else, with the reason:
+// a regular file, a directory or a symlink (never followed) is not ours to delete, and a socket that
+// accepts a connection belongs to a running daemon.
+bool clear_stale_socket(const std::string& path, const sockaddr_un& sa, const std::string& what, std::string& error) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      return true;
+    }
+    error = errno_text(what, errno);
+    return false;
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    error = what + ": " + path + " exists and is not a socket (refusing to replace it)";
+    return false;
+  }
+  // Non-blocking, so a live daemon whose backlog is full answers EAGAIN instead of holding us.
+  const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (probe < 0) {
+    error = errno_text(what, errno);
+    return false;
+  }
+  const int rc = ::connect(probe, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa));
+  const int err = errno;
+  ::close(probe);
+  if (rc == 0 || err == EAGAIN || err == EINPROGRESS) {
+    error = what + ": another process is listening there";
+    return false;
+  }
+  if (err != ECONNREFUSED) {  // EACCES and the like: we cannot tell, so we do not touch it
+    error = errno_text(what + ": cannot tell whether the socket is in use", err);
+    return false;
+  }
+  // Stale. Remove it only if it is still the file we probed.
+  struct stat again {};
+  if (::lstat(path.c_str(), &again) != 0 || again.st_dev != st.st_dev || again.st_ino != st.st_ino) {
+    error = what + ": " + path + " changed while it was checked";
+    return false;
+  }
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    error = errno_text(what + ": remove the stale socket", errno);
+    return false;
+  }
+  return true;
+}
+
 constexpr int kSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD};
 
 }  // namespace
@@ -350,24 +397,16 @@ handle linux_platform::local_listen(const std::string& path, std::string& error)
     return invalid_handle;
   }
   const std::string what = "listen on " + path;
-  // A socket file nobody answers on is a leftover of a crashed daemon: replace it. One that answers
-  // belongs to a running daemon: refuse.
-  const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (probe >= 0) {
-    const bool taken = ::connect(probe, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) == 0;
-    ::close(probe);
-    if (taken) {
-      error = what + ": another process is listening there";
-      return invalid_handle;
-    }
+  if (!clear_stale_socket(path, sa, what, error)) {
+    return invalid_handle;
   }
-  ::unlink(path.c_str());
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     error = errno_text(what, errno);
     return invalid_handle;
   }
   // The status socket shows user names and addresses: owner only, 0600 (umask applies to bind's file).
+  // bind() never replaces a file: whatever appeared since the check makes it fail with EADDRINUSE.
   const mode_t old = ::umask(0177);
   const int rc = ::bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa));
   const int err = errno;

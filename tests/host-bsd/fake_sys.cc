@@ -218,7 +218,18 @@ sys_result fake_sys::sendto_inet(fd_t fd, std::span<const std::uint8_t> in, inet
   return {.value = static_cast<std::int64_t>(in.size())};
 }
 
-sys_result fake_sys::unlink(const std::string&) {
+sys_result fake_sys::unlink(const std::string& path) {
+  unlinked.push_back(path);
+  paths.erase(path);
+  return {};
+}
+
+sys_result fake_sys::lstat(const std::string& path, file_status& out) {
+  const auto it = paths.find(path);
+  if (it == paths.end()) {
+    return {.value = -1, .err = c_.enoent};
+  }
+  out = it->second;
   return {};
 }
 

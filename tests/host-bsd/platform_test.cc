@@ -96,6 +96,35 @@ TEST_F(platform_test, tcp_connect_in_progress_is_not_an_error_and_so_error_decid
   EXPECT_EQ(local.port, 1723);
 }
 
+// Row 13 of issue 14: the status socket's path is taken over only from a crashed daemon (a socket that
+// refuses connections); a file, a directory, a symlink or a live daemon's socket is left alone.
+TEST_F(platform_test, local_listen_replaces_only_a_stale_socket) {
+  const std::string path = "/var/run/pptpkit.sock";
+  const std::string refused = "listen " + path + ": " + path + " exists and is not a socket (refusing to replace it)";
+  std::string error;
+  for (const file_type type : {file_type::regular, file_type::directory, file_type::symlink}) {
+    sys->paths[path] = {.type = type, .mode = 0644, .size = 12, .device = 1, .inode = 7};
+    EXPECT_EQ(platform->local_listen(path, error), runtime::invalid_handle);
+    EXPECT_EQ(error, refused);
+  }
+  sys->paths[path] = {.type = file_type::socket, .mode = 0600, .size = 0, .device = 1, .inode = 8};
+  EXPECT_EQ(platform->local_listen(path, error), runtime::invalid_handle);  // it accepts: alive
+  EXPECT_EQ(error, "listen " + path + ": another process is listening there");
+  sys->fail("connect", freebsd.eagain);  // alive, its queue full
+  EXPECT_EQ(platform->local_listen(path, error), runtime::invalid_handle);
+  EXPECT_EQ(error, "listen " + path + ": another process is listening there");
+  sys->fail("connect", freebsd.eacces);
+  EXPECT_EQ(platform->local_listen(path, error), runtime::invalid_handle);
+  EXPECT_EQ(error, "listen " + path + ": cannot tell whether the socket is in use: error 13");
+  EXPECT_TRUE(sys->unlinked.empty());
+
+  sys->fail("connect", freebsd.econnrefused);  // nobody answers: a crashed daemon's leftover
+  EXPECT_NE(platform->local_listen(path, error), runtime::invalid_handle) << error;
+  EXPECT_EQ(sys->unlinked, (std::vector<std::string>{path}));
+  EXPECT_NE(platform->local_listen("/var/run/other.sock", error), runtime::invalid_handle) << error;  // free
+  EXPECT_EQ(sys->unlinked.size(), 1u);
+}
+
 TEST_F(platform_test, stream_read_maps_eof_would_block_and_errors) {
   std::array<std::uint8_t, 16> buf{};
   EXPECT_EQ(platform->stream_read(20, buf).status, runtime::io_status::would_block);

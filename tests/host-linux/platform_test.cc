@@ -352,6 +352,41 @@ TEST(linux_platform, local_socket_round_trip_and_stale_file_replaced) {
   EXPECT_NE(error.find("No such file"), std::string::npos) << error;
 }
 
+// Row 13 of issue 14: `--status-socket` naming a regular file deleted it and put the socket there. Only a
+// stale socket (nobody accepts on it) is replaced; a file, a directory or a symlink — even one that
+// points at a stale socket — is refused and left as it was.
+TEST(linux_platform, status_socket_never_replaces_what_is_not_a_stale_socket) {
+  temp_dir dir;
+  auto p = linux_platform::create();
+  std::string error;
+  const std::string file = dir.path + "/chap-secrets";
+  { std::ofstream(file) << "alice * secret *\n"; }
+  EXPECT_EQ(p->local_listen(file, error), runtime::invalid_handle);
+  EXPECT_EQ(error, "listen on " + file + ": " + file + " exists and is not a socket (refusing to replace it)");
+  EXPECT_EQ(read_file(file), "alice * secret *\n");
+
+  const std::string subdir = dir.path + "/run";
+  ASSERT_EQ(::mkdir(subdir.c_str(), 0700), 0);
+  EXPECT_EQ(p->local_listen(subdir, error), runtime::invalid_handle);
+  EXPECT_NE(error.find("is not a socket"), std::string::npos) << error;
+
+  const std::string stale = dir.path + "/stale.sock";
+  handle listener = p->local_listen(stale, error);
+  ASSERT_GE(listener, 0) << error;
+  p->close(listener);  // the file stays: a stale socket
+  const std::string link = dir.path + "/link.sock";
+  ASSERT_EQ(::symlink(stale.c_str(), link.c_str()), 0);
+  EXPECT_EQ(p->local_listen(link, error), runtime::invalid_handle);
+  EXPECT_NE(error.find("is not a socket"), std::string::npos) << error;
+  struct stat st {};
+  EXPECT_EQ(::lstat(link.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+
+  listener = p->local_listen(stale, error);  // the stale socket itself is replaced
+  EXPECT_GE(listener, 0) << error;
+  p->close(listener);
+}
+
 // --- signals and deadlines ---
 
 TEST(linux_platform, signals_wake_the_wait_and_are_reported_once) {

@@ -1,6 +1,8 @@
 // The simulated platform's fault injection, which the runtime's tests rely on: accepts that fail with
 // EMFILE (with and without shedding), a tun whose interface is deleted, and a tiny packet pool. Each
 // fault must look to the runtime as it does on host-linux (see tests/host-linux for the real kernel).
+#include "pptpkit/testing/sim_platform.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -9,7 +11,6 @@
 
 #include "pptpkit/core/packet.hpp"
 #include "pptpkit/core/pool.hpp"
-#include "pptpkit/testing/sim_platform.hpp"
 
 namespace pptpkit::testing {
 namespace {
@@ -123,7 +124,7 @@ TEST_F(sim_faults, a_tiny_pool_leaves_packets_queued_and_says_pool_empty) {
   runtime::batch_result r = server.gre_receive(gre_server, *pool, in, 64);
   EXPECT_EQ(r.packets, 0u);
   EXPECT_EQ(r.status, batch_status::pool_empty);
-  EXPECT_EQ(pool->available(), 0u);            // the daemon's own allocations fail too
+  EXPECT_EQ(pool->available(), 0u);               // the daemon's own allocations fail too
   EXPECT_TRUE(ready(server, gre_server, false));  // the datagrams wait
 
   server.pool_cap = 2;
@@ -138,6 +139,17 @@ TEST_F(sim_faults, a_tiny_pool_leaves_packets_queued_and_says_pool_empty) {
   pool->free_list(in);
   EXPECT_EQ(pool->available(), pool->capacity());
   EXPECT_EQ(server.gre_receive_calls, 3u);
+}
+
+TEST_F(sim_faults, local_listen_refuses_a_file_and_a_live_socket) {
+  server.files["/run/status"] = {"not a socket", 0644};
+  std::string error;
+  EXPECT_EQ(server.local_listen("/run/status", error), runtime::invalid_handle);
+  EXPECT_EQ(error, "listen on /run/status: /run/status exists and is not a socket (refusing to replace it)");
+  const handle live = server.local_listen("/run/live", error);
+  ASSERT_NE(live, runtime::invalid_handle);
+  EXPECT_EQ(server.local_listen("/run/live", error), runtime::invalid_handle);
+  server.close(live);
 }
 
 }  // namespace

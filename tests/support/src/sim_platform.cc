@@ -250,6 +250,10 @@ bool sim_host::tcp_connected(handle h, endpoint& local, std::string& error) {
 }
 
 handle sim_host::local_listen(const std::string& path, std::string& error) {
+  if (files.contains(path)) {
+    error = "listen on " + path + ": " + path + " exists and is not a socket (refusing to replace it)";
+    return invalid_handle;
+  }
   for (auto& [h, l] : net_.listeners_) {
     if (l.path == path) {
       error = path + ": Address already in use";

@@ -78,6 +78,8 @@ class bsd_platform final : public runtime::platform {
   runtime::accept_result accept_next(runtime::handle listener, bool tcp);
   runtime::accept_result shed_pending(runtime::handle listener, const sys_result& failed);
   void open_reserve();
+  // local_listen's check of its path: free, or a stale socket (removed); anything else is refused.
+  bool clear_stale_socket(const std::string& path, std::string& error);
 
   struct tun_entry {
     tun_state state;

@@ -121,6 +121,12 @@ class sim_host final : public runtime::platform {
   std::function<void()> on_wait;             // called at the start of wait() (lets a blocking caller pump)
   std::uint32_t stream_window = 65536;       // bytes in flight or unread by the peer before writes are partial
   bool fail_tun_open = false;
+  // Files on this host, by path: local_listen refuses to replace one.
+  struct sim_file {
+    std::string content;
+    std::uint32_t mode = 0600;  // POSIX permission bits
+  };
+  std::map<std::string, sim_file> files;
   // Descriptor exhaustion: while `accept_emfile` is set, tcp_accept and local_accept find a pending
   // connection but cannot take it ({error, "accept: Too many open files"}): it stays queued and the
   // listener stays readable, as on a host without a reserve descriptor. With `accept_sheds` as well,
