@@ -1,5 +1,6 @@
 #include "pptpkit/host_bsd/bsd_platform.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <limits>
 #include <stdexcept>
@@ -442,6 +443,58 @@ void bsd_platform::wait(std::uint64_t deadline_ns, std::vector<runtime::readines
 
 std::uint32_t bsd_platform::take_signals() {
   return poller_.take_signals();
+}
+
+// ---------------------------------------------------------------- files
+
+bool bsd_platform::read_private_file(const std::string& path, std::string& content, std::string& warning,
+                                     std::string& error) {
+  // No privilege to raise: BSD refuses --user (drop_privileges), so the daemon reads as it started.
+  constexpr std::uint64_t max_size = 16u << 20;
+  const os_constants& c = sys_->constants();
+  warning.clear();
+  const sys_result o = sys_->open(path, c.o_rdonly | c.o_nonblock);
+  if (!o.ok()) {
+    error = path + ": cannot open: " + sys_->error_text(o.err);
+    return false;
+  }
+  const auto fd = static_cast<fd_t>(o.value);
+  file_status st;
+  if (!sys_->fstat(fd, st).ok() || st.type != file_type::regular) {
+    error = path + ": not a regular file";
+    sys_->close(fd);
+    return false;
+  }
+  std::string text(static_cast<std::size_t>(std::min(st.size, max_size)), '\0');
+  std::size_t done = 0;
+  for (;;) {
+    if (done == text.size()) {
+      if (text.size() >= max_size) {
+        error = path + ": larger than 16 MiB";
+        sys_->close(fd);
+        return false;
+      }
+      text.resize(std::min<std::size_t>(text.size() + 4096, max_size));  // to see the end, or growth
+    }
+    const sys_result r = sys_->read(fd, {reinterpret_cast<std::uint8_t*>(text.data()) + done, text.size() - done});
+    if (!r.ok() && r.err == c.eintr) {
+      continue;
+    }
+    if (!r.ok()) {
+      error = path + ": read error: " + sys_->error_text(r.err);
+      sys_->close(fd);
+      return false;
+    }
+    if (r.value == 0) {
+      break;
+    }
+    done += static_cast<std::size_t>(r.value);
+  }
+  sys_->close(fd);
+  text.resize(done);
+  content = std::move(text);
+  warning = runtime::private_file_warning(path, st.mode);
+  return true;
 }
 
 // ---------------------------------------------------------------- processes

@@ -355,6 +355,14 @@ class native_sys final : public bsd_sys {
   sys_result unlink(const std::string& path) override {
     return done(::unlink(path.c_str()));
   }
+  sys_result fstat(fd_t fd, file_status& out) override {
+    struct stat st {};
+    const sys_result r = done(::fstat(fd, &st));
+    if (r.ok()) {
+      out = to_status(st);
+    }
+    return r;
+  }
   sys_result lstat(const std::string& path, file_status& out) override {
     struct stat st {};
     const sys_result r = done(::lstat(path.c_str(), &st));

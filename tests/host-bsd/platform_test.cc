@@ -125,6 +125,29 @@ TEST_F(platform_test, local_listen_replaces_only_a_stale_socket) {
   EXPECT_EQ(sys->unlinked.size(), 1u);
 }
 
+TEST_F(platform_test, read_private_file_reads_a_regular_file_and_warns_about_its_mode) {
+  const std::string path = "/usr/local/etc/ppp/chap-secrets";
+  sys->paths[path] = {.type = file_type::regular, .mode = 0600, .size = 17, .device = 1, .inode = 9};
+  sys->contents[path] = "alice * secret *\n";
+  std::string content, warning, error;
+  ASSERT_TRUE(platform->read_private_file(path, content, warning, error)) << error;
+  EXPECT_EQ(content, "alice * secret *\n");
+  EXPECT_EQ(warning, "");
+  sys->paths[path].mode = 0664;
+  ASSERT_TRUE(platform->read_private_file(path, content, warning, error)) << error;
+  EXPECT_EQ(warning, path +
+                         " is mode 0664 (readable by others, writable by its group): a secrets file should be 0600 "
+                         "or 0640");
+
+  sys->paths["/dev/tun0"] = {.type = file_type::other, .mode = 0600, .size = 0, .device = 1, .inode = 3};
+  EXPECT_FALSE(platform->read_private_file("/dev/tun0", content, warning, error));
+  EXPECT_EQ(error, "/dev/tun0: not a regular file");
+  sys->fail_open("/nowhere", freebsd.enoent);
+  EXPECT_FALSE(platform->read_private_file("/nowhere", content, warning, error));
+  EXPECT_EQ(error, "/nowhere: cannot open: error 2");
+  EXPECT_EQ(content, "alice * secret *\n");  // unchanged on failure
+}
+
 TEST_F(platform_test, stream_read_maps_eof_would_block_and_errors) {
   std::array<std::uint8_t, 16> buf{};
   EXPECT_EQ(platform->stream_read(20, buf).status, runtime::io_status::would_block);

@@ -583,11 +583,13 @@ int drop_and_check(const char* dir) {
   __user_cap_data_struct data[2] = {};
   ::syscall(SYS_capget, &header, data);
   const std::uint32_t wanted = (1u << CAP_NET_ADMIN) | (1u << CAP_NET_RAW);
-  if (data[0].effective != wanted || data[0].permitted != wanted || data[1].permitted != 0 ||
-      data[0].inheritable != 0) {
+  // CAP_DAC_READ_SEARCH stays permitted, never effective, for read_private_file().
+  if (data[0].effective != wanted || data[0].permitted != (wanted | 1u << CAP_DAC_READ_SEARCH) ||
+      data[1].permitted != 0 || data[0].inheritable != 0) {
     return 3;
   }
-  if (::prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0 || ::prctl(PR_CAPBSET_READ, CAP_NET_RAW, 0, 0, 0) != 1) {
+  if (::prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0 || ::prctl(PR_CAPBSET_READ, CAP_NET_RAW, 0, 0, 0) != 1 ||
+      ::prctl(PR_CAPBSET_READ, CAP_DAC_READ_SEARCH, 0, 0, 0) != 0) {  // no hook can get it back
     return 4;
   }
   const handle gre = p->gre_open(0, error);
@@ -629,6 +631,74 @@ TEST_F(netns_test, drop_privileges_keeps_only_net_admin_and_net_raw) {
   }
   ASSERT_EQ(::waitpid(again, &status, 0), again);
   EXPECT_EQ(WEXITSTATUS(status), 0) << "an unknown user must be refused with its name";
+}
+
+// Row 12 of issue 14: under --user, the 0600 root secrets file (here also in a 0700 root directory) could
+// no longer be read, so SIGHUP kept the old secrets. read_private_file() reads it with CAP_DAC_READ_SEARCH
+// raised for that open() alone: a plain open() still fails, and the capability is not effective after.
+int read_secrets_after_dropping(const std::string& dir) {
+  auto p = linux_platform::create({.log_level = 0});
+  std::string error;
+  if (!p->drop_privileges("nobody", error)) {
+    std::fprintf(stderr, "drop_privileges: %s\n", error.c_str());
+    return 1;
+  }
+  const std::string secrets = dir + "/chap-secrets";
+  if (::open(secrets.c_str(), O_RDONLY | O_CLOEXEC) >= 0 || errno != EACCES) {
+    return 2;  // the bypass must not be in force outside read_private_file()
+  }
+  std::string content, warning;
+  if (!p->read_private_file(secrets, content, warning, error)) {
+    std::fprintf(stderr, "read_private_file: %s\n", error.c_str());
+    return 3;
+  }
+  if (content != "alice * alice-pw *\nbob * bob-pw *\n" || !warning.empty()) {
+    return 4;
+  }
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  ::syscall(SYS_capget, &header, data);
+  if ((data[0].effective & (1u << CAP_DAC_READ_SEARCH)) != 0) {
+    return 5;
+  }
+  if (p->read_private_file(dir + "/absent", content, warning, error) ||
+      error != dir + "/absent: cannot open: No such file or directory") {
+    return 6;
+  }
+  if (!p->read_private_file(dir + "/open-secrets", content, warning, error) ||
+      warning != dir +
+                     "/open-secrets is mode 0666 (readable by others, writable by others, writable by its group): "
+                     "a secrets file should be 0600 or 0640") {
+    return 7;
+  }
+  return 0;
+}
+
+TEST_F(netns_test, the_secrets_file_stays_readable_after_dropping_privileges) {
+  char dir[] = "/tmp/pptpkit-secrets-XXXXXX";  // 0700, root's
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string secrets = std::string(dir) + "/chap-secrets";
+  const std::string open_secrets = std::string(dir) + "/open-secrets";
+  for (const auto& [path, mode] : {std::pair{secrets, 0600}, std::pair{open_secrets, 0666}}) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, mode);
+    ASSERT_GE(fd, 0);
+    const std::string text = "alice * alice-pw *\nbob * bob-pw *\n";
+    ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    ASSERT_EQ(::fchmod(fd, static_cast<mode_t>(mode)), 0);
+    ::close(fd);
+  }
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::_exit(read_secrets_after_dropping(dir));
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ::unlink(secrets.c_str());
+  ::unlink(open_secrets.c_str());
+  ::rmdir(dir);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "failure code (see read_secrets_after_dropping)";
 }
 
 }  // namespace

@@ -387,6 +387,42 @@ TEST(linux_platform, status_socket_never_replaces_what_is_not_a_stale_socket) {
   p->close(listener);
 }
 
+// Row 12 and item 6 of issue 14: the secrets file is read through the platform, which says when its mode
+// lets others read it or anyone but its owner write it; a FIFO is refused without blocking.
+TEST(linux_platform, private_file_is_read_with_a_warning_about_its_mode) {
+  temp_dir dir;
+  auto p = linux_platform::create();
+  const std::string path = dir.path + "/chap-secrets";
+  { std::ofstream(path) << "alice * secret *\n"; }
+  std::string content, warning, error;
+  const std::pair<mode_t, std::string> cases[] = {
+      {0600, ""},
+      {0640, ""},
+      {0644, "readable by others"},
+      {0620, "writable by its group"},
+      {0602, "writable by others"},
+  };
+  for (const auto& [mode, what] : cases) {
+    ASSERT_EQ(::chmod(path.c_str(), mode), 0);
+    ASSERT_TRUE(p->read_private_file(path, content, warning, error)) << error;
+    EXPECT_EQ(content, "alice * secret *\n");
+    if (what.empty()) {
+      EXPECT_EQ(warning, "") << std::oct << mode;
+    } else {
+      char octal[8];
+      std::snprintf(octal, sizeof(octal), "%04o", static_cast<unsigned>(mode));
+      EXPECT_EQ(warning, path + " is mode " + octal + " (" + what + "): a secrets file should be 0600 or 0640");
+    }
+  }
+  const std::string fifo = dir.path + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_FALSE(p->read_private_file(fifo, content, warning, error));
+  EXPECT_EQ(error, fifo + ": not a regular file");
+  EXPECT_FALSE(p->read_private_file(dir.path + "/absent", content, warning, error));
+  EXPECT_EQ(error, dir.path + "/absent: cannot open: No such file or directory");
+  EXPECT_EQ(content, "alice * secret *\n");  // unchanged on failure
+}
+
 // --- signals and deadlines ---
 
 TEST(linux_platform, signals_wake_the_wait_and_are_reported_once) {

@@ -152,5 +152,17 @@ TEST_F(sim_faults, local_listen_refuses_a_file_and_a_live_socket) {
   server.close(live);
 }
 
+TEST_F(sim_faults, private_files_are_read_with_a_warning_about_their_mode_or_refused) {
+  server.files["/etc/ppp/chap-secrets"] = {"alice * pw *\n", 0644, true};
+  std::string content, warning, error;
+  ASSERT_TRUE(server.read_private_file("/etc/ppp/chap-secrets", content, warning, error)) << error;
+  EXPECT_EQ(content, "alice * pw *\n");
+  EXPECT_EQ(warning, "/etc/ppp/chap-secrets is mode 0644 (readable by others): a secrets file should be 0600 or 0640");
+  server.files["/etc/ppp/chap-secrets"].readable = false;
+  EXPECT_FALSE(server.read_private_file("/etc/ppp/chap-secrets", content, warning, error));
+  EXPECT_EQ(error, "/etc/ppp/chap-secrets: cannot open: Permission denied");
+  EXPECT_EQ(server.private_reads, 2u);
+}
+
 }  // namespace
 }  // namespace pptpkit::testing

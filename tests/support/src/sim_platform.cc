@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "pptpkit/core/packet.hpp"
 #include "pptpkit/core/pool.hpp"
@@ -596,6 +599,36 @@ std::uint32_t sim_host::take_signals() {
   const std::uint32_t s = signals_;
   signals_ = 0;
   return s;
+}
+
+bool sim_host::read_private_file(const std::string& path, std::string& content, std::string& warning,
+                                 std::string& error) {
+  probe_scope probe(*this);
+  ++private_reads;
+  warning.clear();
+  if (const auto it = files.find(path); it != files.end()) {
+    if (!it->second.readable) {
+      error = path + ": cannot open: Permission denied";
+      return false;
+    }
+    content = it->second.content;
+    warning = runtime::private_file_warning(path, it->second.mode);
+    return true;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = path + ": cannot open: " + std::strerror(errno);
+    return false;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  content = std::move(text).str();
+  std::error_code ec;
+  const auto perms = std::filesystem::status(path, ec).permissions();
+  if (!ec) {
+    warning = runtime::private_file_warning(path, static_cast<std::uint32_t>(perms) & 07777u);
+  }
+  return true;
 }
 
 void sim_host::run_hook(const std::string& path, const std::vector<std::string>& args,

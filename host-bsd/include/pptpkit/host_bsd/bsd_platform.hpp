@@ -66,6 +66,8 @@ class bsd_platform final : public runtime::platform {
   void wait(std::uint64_t deadline_ns, std::vector<runtime::readiness>& ready) override;
   std::uint32_t take_signals() override;
 
+  bool read_private_file(const std::string& path, std::string& content, std::string& warning,
+                         std::string& error) override;
   void run_hook(const std::string& path, const std::vector<std::string>& args,
                 const std::vector<std::string>& env) override;
   bool drop_privileges(const std::string& user, std::string& error) override;

@@ -131,6 +131,7 @@ class bsd_sys {
   virtual sys_result sendto_inet(fd_t fd, std::span<const std::uint8_t> in, inet_address to) = 0;
   virtual sys_result unlink(const std::string& path) = 0;
   virtual sys_result lstat(const std::string& path, file_status& out) = 0;  // a symlink describes itself
+  virtual sys_result fstat(fd_t fd, file_status& out) = 0;
   // Writes one RTM_ADD message (destination/mask via gateway) to a PF_ROUTE socket it opens and closes.
   virtual sys_result route_add(std::uint32_t destination, std::uint32_t mask, std::uint32_t gateway) = 0;
 

@@ -13,6 +13,8 @@
 //    point-to-point address pair, no kernel-generated IPv6 link-local (the PPP peer negotiates one),
 //    then up. tun_set_ipv6() and tun_add_route() are rtnetlink too, so they keep working after
 //    drop_privileges() (CAP_NET_ADMIN is kept; no file under /proc/sys is written).
+//  - drop_privileges() keeps CAP_DAC_READ_SEARCH permitted but not effective; read_private_file()
+//    raises it around one open() of a file a plain open() was refused (the secrets file on SIGHUP).
 //  - Every descriptor is non-blocking and close-on-exec; hooks run with posix_spawn() and are reaped
 //    without waiting.
 //  - One descriptor (/dev/null) is held in reserve: when accept() fails with EMFILE or ENFILE, it is
@@ -125,6 +127,8 @@ class linux_platform final : public runtime::platform {
   void wait(std::uint64_t deadline_ns, std::vector<runtime::readiness>& ready) override;
   std::uint32_t take_signals() override;
 
+  bool read_private_file(const std::string& path, std::string& content, std::string& warning,
+                         std::string& error) override;
   void run_hook(const std::string& path, const std::vector<std::string>& args,
                 const std::vector<std::string>& env) override;
   bool drop_privileges(const std::string& user, std::string& error) override;

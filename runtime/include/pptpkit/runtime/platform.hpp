@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <span>
 #include <string>
 #include <string_view>
@@ -131,6 +132,30 @@ constexpr const char* log_level_name(std::uint32_t level) noexcept {
   }
 }
 
+// The warning read_private_file gives for a file with POSIX permission bits `mode`: empty when only its
+// owner may write it and nobody but its owner and group may read it (0600, 0640); otherwise it names
+// what is wrong, e.g. "/etc/ppp/chap-secrets is mode 0644 (readable by others): a secrets file should
+// be 0600 or 0640".
+inline std::string private_file_warning(const std::string& path, std::uint32_t mode) {
+  std::string what;
+  const auto add = [&what](const char* text) { what += what.empty() ? text : std::string(", ") + text; };
+  if ((mode & 0004u) != 0) {
+    add("readable by others");
+  }
+  if ((mode & 0002u) != 0) {
+    add("writable by others");
+  }
+  if ((mode & 0020u) != 0) {
+    add("writable by its group");
+  }
+  if (what.empty()) {
+    return {};
+  }
+  char octal[8];
+  std::snprintf(octal, sizeof(octal), "%04o", mode & 07777u);
+  return path + " is mode " + octal + " (" + what + "): a secrets file should be 0600 or 0640";
+}
+
 class platform {
  public:
   virtual ~platform() = default;
@@ -189,12 +214,24 @@ class platform {
   // Signals received since the last call (signal_flags), cleared by the call.
   virtual std::uint32_t take_signals() = 0;
 
+  // --- files ---
+  // Reads a small private file that the daemon needs again after drop_privileges() — the secrets file,
+  // re-read on SIGHUP. A host may use a privilege it keeps for this alone (host-linux: CAP_DAC_READ_SEARCH,
+  // permitted but not effective, raised only around the open() and only when a plain open is refused).
+  // Only a regular file of less than 16 MiB is read (a FIFO or a device would stall the loop). `warning`
+  // gets private_file_warning() of its mode (empty when the mode is fine). False + error ("PATH: cannot
+  // open: Permission denied", "PATH: not a regular file") when it cannot be read; `content` is then
+  // unchanged.
+  virtual bool read_private_file(const std::string& path, std::string& content, std::string& warning,
+                                 std::string& error) = 0;
+
   // --- processes ---
   // Runs a hook script (ip-up / ip-down) with pppd's arguments and environment; does not wait for it.
   virtual void run_hook(const std::string& path, const std::vector<std::string>& args,
                         const std::vector<std::string>& env) = 0;
-  // Drops every privilege except what the data path needs (CAP_NET_ADMIN, CAP_NET_RAW on Linux) and,
-  // when `user` is not empty, switches to that user. False + error on failure.
+  // Drops every privilege except what the data path needs (CAP_NET_ADMIN, CAP_NET_RAW on Linux) and what
+  // read_private_file() needs, and, when `user` is not empty, switches to that user. False + error on
+  // failure.
   virtual bool drop_privileges(const std::string& user, std::string& error) = 0;
 };
 

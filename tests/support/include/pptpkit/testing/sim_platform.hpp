@@ -121,12 +121,17 @@ class sim_host final : public runtime::platform {
   std::function<void()> on_wait;             // called at the start of wait() (lets a blocking caller pump)
   std::uint32_t stream_window = 65536;       // bytes in flight or unread by the peer before writes are partial
   bool fail_tun_open = false;
-  // Files on this host, by path: local_listen refuses to replace one.
+  // Files on this host, by path: read_private_file reads one (and warns about its mode, as the real
+  // hosts do), local_listen refuses to replace one. A path not listed here is read from the real file
+  // system (tests write their secrets to temporary files). `readable = false` answers "Permission
+  // denied", as a 0600 root file does to a daemon that dropped privileges on a host without a way back.
   struct sim_file {
     std::string content;
     std::uint32_t mode = 0600;  // POSIX permission bits
+    bool readable = true;
   };
   std::map<std::string, sim_file> files;
+  std::uint64_t private_reads = 0;  // read_private_file calls
   // Descriptor exhaustion: while `accept_emfile` is set, tcp_accept and local_accept find a pending
   // connection but cannot take it ({error, "accept: Too many open files"}): it stays queued and the
   // listener stays readable, as on a host without a reserve descriptor. With `accept_sheds` as well,
@@ -178,6 +183,8 @@ class sim_host final : public runtime::platform {
   void unwatch(runtime::handle h) override;
   void wait(std::uint64_t deadline_ns, std::vector<runtime::readiness>& ready) override;
   std::uint32_t take_signals() override;
+  bool read_private_file(const std::string& path, std::string& content, std::string& warning,
+                         std::string& error) override;
   void run_hook(const std::string& path, const std::vector<std::string>& args,
                 const std::vector<std::string>& env) override;
   bool drop_privileges(const std::string& user, std::string& error) override;
