@@ -32,9 +32,22 @@ void engine_impl::on_signals(std::uint32_t signals) {
   }
 }
 
-// Reads chap-secrets (at start and on SIGHUP). Throws parse_error / runtime_error.
+// Reads chap-secrets (at start and on SIGHUP) through the platform, which can still read it after --user
+// dropped privileges, and logs the platform's warning about the file's mode once per read (also when
+// the file does not parse). Throws parse_error / runtime_error; secrets_ is then unchanged.
 void engine_impl::reload_secrets() {
-  secrets_ = chap_secrets::load(options_.secrets_path);
+  std::string warning;
+  try {
+    secrets_ = chap_secrets::load(platform_, options_.secrets_path, warning);
+  } catch (...) {
+    if (!warning.empty()) {
+      log(PPTPKIT_LOG_WARNING, 0, 0, warning);
+    }
+    throw;
+  }
+  if (!warning.empty()) {
+    log(PPTPKIT_LOG_WARNING, 0, 0, warning);
+  }
 }
 
 void engine_impl::begin_stop() {
