@@ -90,6 +90,11 @@ sim_network::stream* sim_network::find_stream(handle h) {
   return it == streams_.end() ? nullptr : &it->second;
 }
 
+const sim_network::stream* sim_network::find_stream(handle h) const {
+  const auto it = streams_.find(h);
+  return it == streams_.end() ? nullptr : &it->second;
+}
+
 // ------------------------------------------------------------------------------------------ host
 sim_host::sim_host(sim_network& net, std::string name, std::uint32_t address, std::uint64_t seed)
     : net_(net), name_(std::move(name)), address_(address), rng_(seed) {
@@ -562,16 +567,10 @@ void sim_host::unwatch(handle h) {
   watched_.erase(h);
 }
 
-void sim_host::wait(std::uint64_t deadline_ns, std::vector<runtime::readiness>& ready) {
-  probe_scope probe(*this);
-  if (on_wait) {
-    on_wait();
-  }
-  last_deadline = deadline_ns;
-  const std::size_t before = ready.size();
+void sim_host::collect_ready(std::vector<runtime::readiness>& ready) const {
   for (const auto& [h, interest] : watched_) {
     runtime::readiness r{h, false, false, false};
-    if (auto* s = net_.find_stream(h)) {
+    if (const auto* s = net_.find_stream(h)) {
       r.readable = interest.first && (!s->rx.empty() || s->eof || s->reset);
       const auto* peer = net_.find_stream(s->peer);
       const std::size_t unread = s->in_flight + (peer != nullptr ? peer->rx.size() : 0);
@@ -589,9 +588,26 @@ void sim_host::wait(std::uint64_t deadline_ns, std::vector<runtime::readiness>& 
       ready.push_back(r);
     }
   }
+}
+
+bool sim_host::would_wake() const {
   if (signals_ != 0) {
-    // A signal interrupts the wait like EINTR; the caller reads it with take_signals().
+    return true;
   }
+  std::vector<runtime::readiness> ready;
+  collect_ready(ready);
+  return !ready.empty();
+}
+
+void sim_host::wait(std::uint64_t deadline_ns, std::vector<runtime::readiness>& ready) {
+  probe_scope probe(*this);
+  if (on_wait) {
+    on_wait();
+  }
+  last_deadline = deadline_ns;
+  const std::size_t before = ready.size();
+  collect_ready(ready);
+  // A signal interrupts the wait like EINTR; the caller reads it with take_signals().
   last_ready = ready.size() - before + (signals_ != 0 ? 1 : 0);
 }
 

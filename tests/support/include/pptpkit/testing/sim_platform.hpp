@@ -116,7 +116,10 @@ class sim_host final : public runtime::platform {
   std::string dropped_privileges_to;
   bool privileges_dropped = false;
   bool echo_logs = false;
-  std::size_t last_ready = 0;                // readiness entries the last wait() reported
+  std::size_t last_ready = 0;  // readiness entries the last wait() reported
+  // Whether a wait() now would return at once (a watched handle is ready, or a signal is pending), as
+  // epoll would for a handle watched again while readable: a driver must not let time pass then.
+  bool would_wake() const;
   std::uint64_t last_deadline = UINT64_MAX;  // what the last wait() was asked for
   std::function<void()> on_wait;             // called at the start of wait() (lets a blocking caller pump)
   std::uint32_t stream_window = 65536;       // bytes in flight or unread by the peer before writes are partial
@@ -217,6 +220,7 @@ class sim_host final : public runtime::platform {
   std::map<runtime::handle, std::unique_ptr<sim_tun>> tuns_;
   std::set<runtime::handle> handles_;  // every handle this host owns
   void apply_pool_cap(core::packet_pool& pool);
+  void collect_ready(std::vector<runtime::readiness>& ready) const;
   core::packet_list held_;  // packets taken out of the daemon's pool for pool_cap
 };
 
@@ -269,6 +273,7 @@ class sim_network {
   void schedule(std::uint64_t at, std::function<void()> fn);
   runtime::handle new_handle() { return next_handle_++; }
   stream* find_stream(runtime::handle h);
+  const stream* find_stream(runtime::handle h) const;
   void deliver_bytes(runtime::handle to, std::vector<std::uint8_t> bytes, runtime::handle from);
 
   std::uint64_t seed_;
