@@ -127,6 +127,12 @@ exit_status() {
   fi
 }
 
+# cpu_ms PID: the CPU time a process has used so far (utime + stime, fields 14 and 15 of /proc/PID/stat),
+# in milliseconds. For "does not spin" bounds: compare two readings.
+cpu_ms() {
+  awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"
+}
+
 # ping_ok NS ADDRESS [ping options...]: 3 pings, all answered.
 ping_ok() {
   local ns=$1 address=$2
