@@ -516,6 +516,32 @@ TEST_F(hostile_test, the_address_pool_runs_out_cleanly) {
   EXPECT_EQ(server.daemon->session_count(), 3u);
 }
 
+// Issue row 6: past RLIMIT_NOFILE, accept failed with EMFILE on a level-triggered listener that stayed
+// readable: 100 % CPU and a log line per failure. Now the listener pauses for a second after a failure,
+// with one line and one count per pause; on a host with a reserve descriptor each attempt sheds the
+// connection it could not take; once descriptors are back, clients get in.
+TEST_F(hostile_test, accept_out_of_descriptors_backs_off_with_one_line_per_pause) {
+  node& server = start_server();
+  server.host->accept_emfile = true;
+  auto [attacker, h] = raw_control_connection();
+  run_for(5 * s);  // run_until fails the test if the loop never lets virtual time advance
+  const std::size_t lines = server.host->count_logs("accept failed: accept: Too many open files");
+  EXPECT_GE(lines, 4u);  // one per second
+  EXPECT_LE(lines, 6u);
+  EXPECT_LE(server.host->accept_calls, 2 * lines);
+  EXPECT_EQ(counter(server, "accept_failed"), lines);
+
+  server.host->accept_sheds = true;  // host-linux and host-bsd: the reserve descriptor takes it and closes it
+  run_for(2 * s);
+  std::uint8_t buf[4];
+  EXPECT_EQ(attacker->stream_read(h, buf).status, io_status::closed);
+
+  server.host->accept_emfile = false;
+  node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
+  ASSERT_TRUE(run_until([&] { return up(a) && up(server); }));
+  EXPECT_TRUE(ping_through(a, server, 33));
+}
+
 // Issue row 7: an interface deleted under the daemon (`ip link del pptp0`, a network manager) failed
 // every read, and the loop read and logged it at full speed while status still showed the session.
 // Now that session alone ends, once: the call is cleared (the client hears it), ip-down runs, the
