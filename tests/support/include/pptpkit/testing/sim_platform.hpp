@@ -5,7 +5,9 @@
 //   sim_host:    one machine's platform: TCP streams (in order, with a delay), a raw GRE socket whose
 //                datagrams cross a pluggable per-packet link_model (loss, delay, reordering), tun
 //                devices as in-memory queues the test reads and writes, local (unix) stream sockets,
-//                recorded hooks and signals the test raises.
+//                files, recorded hooks and signals the test raises — and the faults a test injects, each
+//                as host-linux shows it: accepts out of descriptors, a tun whose interface was deleted,
+//                a tiny packet pool, an unreadable file.
 //
 // Time never passes by itself: wait() reports what is ready now and records the caller's deadline;
 // the test's driver steps every daemon, then calls sim_network::advance_to(min(next event, every
