@@ -1,5 +1,6 @@
 #include "pptpkit/host_bsd/bsd_platform.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <limits>
 #include <stdexcept>
@@ -29,6 +30,7 @@ std::unique_ptr<bsd_platform> bsd_platform::create(std::unique_ptr<bsd_sys> sys,
   if (!p->poller_.open(error)) {
     throw std::runtime_error(error);
   }
+  p->open_reserve();
   return p;
 }
 
@@ -36,6 +38,9 @@ bsd_platform::bsd_platform(std::unique_ptr<bsd_sys> sys, const platform_options&
     : sys_(std::move(sys)), options_(options), poller_(*sys_) {}
 
 bsd_platform::~bsd_platform() {
+  if (reserve_fd_ >= 0) {
+    sys_->close(reserve_fd_);
+  }
   for (const auto& [h, t] : tuns_) {
     tun_close(*sys_, h, t.state);
   }
@@ -92,20 +97,84 @@ runtime::handle bsd_platform::tcp_listen(runtime::endpoint local, std::string& e
   return fd;
 }
 
-runtime::handle bsd_platform::tcp_accept(runtime::handle listener, runtime::endpoint& peer, runtime::endpoint& local) {
+runtime::accept_result bsd_platform::tcp_accept(runtime::handle listener) {
+  return accept_next(listener, true);
+}
+
+runtime::accept_result bsd_platform::accept_next(runtime::handle listener, bool tcp) {
+  const os_constants& c = sys_->constants();
+  // A connection reset before we took it concerns that one only; bounded, so a flood cannot hold us.
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    raw_sockaddr from;
+    const sys_result a = sys_->accept(listener, from);
+    if (!a.ok()) {
+      if (a.err == c.eagain) {
+        return {};
+      }
+      if (a.err == c.eintr || a.err == c.econnaborted) {
+        continue;
+      }
+      if (a.err == c.emfile || a.err == c.enfile) {
+        return shed_pending(listener, a);
+      }
+      ++counters_.accept_exhausted;  // ENOBUFS, ENOMEM, or a bug: it will repeat
+      return {.status = runtime::io_status::error,
+              .h = runtime::invalid_handle,
+              .peer = {},
+              .local = {},
+              .error = text("accept", a),
+              .shed = false};
+    }
+    const auto fd = static_cast<fd_t>(a.value);
+    set_nonblocking(*sys_, fd);
+    runtime::accept_result r{
+        .status = runtime::io_status::ok, .h = fd, .peer = {}, .local = {}, .error = {}, .shed = false};
+    if (tcp) {
+      r.peer = {from.inet.address, from.inet.port};
+      raw_sockaddr ours;
+      if (sys_->getsockname(fd, ours).ok()) {
+        r.local = {ours.inet.address, ours.inet.port};
+      }
+    }
+    return r;
+  }
+  return {};  // every one was a dead connection; the listener reports again if more are waiting
+}
+
+runtime::accept_result bsd_platform::shed_pending(runtime::handle listener, const sys_result& failed) {
+  runtime::accept_result r{.status = runtime::io_status::error,
+                           .h = runtime::invalid_handle,
+                           .peer = {},
+                           .local = {},
+                           .error = text("accept", failed),
+                           .shed = false};
+  if (reserve_fd_ < 0) {
+    open_reserve();  // spent and not regained: try again for next time
+    ++counters_.accept_exhausted;
+    return r;
+  }
+  sys_->close(reserve_fd_);
+  reserve_fd_ = -1;
   raw_sockaddr from;
   const sys_result a = sys_->accept(listener, from);
-  if (!a.ok()) {
-    return runtime::invalid_handle;
+  if (a.ok()) {
+    sys_->close(static_cast<fd_t>(a.value));  // nothing was read: the peer gets a FIN, a clean close
   }
-  const auto fd = static_cast<fd_t>(a.value);
-  set_nonblocking(*sys_, fd);
-  peer = {from.inet.address, from.inet.port};
-  raw_sockaddr ours;
-  if (sys_->getsockname(fd, ours).ok()) {
-    local = {ours.inet.address, ours.inet.port};
+  open_reserve();
+  if (!a.ok() && a.err == sys_->constants().eagain) {
+    return {};  // accept takes a descriptor before it looks at the queue: nothing was waiting
   }
-  return fd;
+  ++counters_.accept_exhausted;
+  if (a.ok()) {
+    ++counters_.accept_shed;
+    r.shed = true;
+  }
+  return r;
+}
+
+void bsd_platform::open_reserve() {
+  const sys_result r = sys_->open("/dev/null", sys_->constants().o_rdonly);
+  reserve_fd_ = r.ok() ? static_cast<fd_t>(r.value) : -1;
 }
 
 runtime::handle bsd_platform::tcp_connect(runtime::endpoint remote, std::string& error) {
@@ -145,13 +214,16 @@ bool bsd_platform::tcp_connected(runtime::handle h, runtime::endpoint& local, st
 
 runtime::handle bsd_platform::local_listen(const std::string& path, std::string& error) {
   const os_constants& c = sys_->constants();
+  if (!clear_stale_socket(path, error)) {
+    return runtime::invalid_handle;
+  }
   const sys_result s = sys_->socket(c.af_unix, c.sock_stream, 0);
   if (!s.ok()) {
     error = text("listen " + path, s);
     return runtime::invalid_handle;
   }
   const auto fd = static_cast<fd_t>(s.value);
-  sys_->unlink(path);  // a socket left by a previous run
+  // bind() never replaces a file: whatever appeared since the check makes it fail with EADDRINUSE.
   sys_result r = sys_->bind_local(fd, path);
   if (r.ok()) {
     r = sys_->listen(fd, listen_backlog);
@@ -165,6 +237,53 @@ runtime::handle bsd_platform::local_listen(const std::string& path, std::string&
     return runtime::invalid_handle;
   }
   return fd;
+}
+
+bool bsd_platform::clear_stale_socket(const std::string& path, std::string& error) {
+  const os_constants& c = sys_->constants();
+  const std::string where = "listen " + path;
+  file_status st;
+  const sys_result l = sys_->lstat(path, st);
+  if (!l.ok()) {
+    if (l.err == c.enoent) {
+      return true;
+    }
+    error = text(where, l);
+    return false;
+  }
+  if (st.type != file_type::socket) {
+    error = where + ": " + path + " exists and is not a socket (refusing to replace it)";
+    return false;
+  }
+  const sys_result s = sys_->socket(c.af_unix, c.sock_stream, 0);
+  if (!s.ok()) {
+    error = text(where, s);
+    return false;
+  }
+  const auto probe = static_cast<fd_t>(s.value);
+  set_nonblocking(*sys_, probe);  // a live daemon with a full queue must not hold us
+  const sys_result r = sys_->connect_local(probe, path);
+  sys_->close(probe);
+  if (r.ok() || r.err == c.eagain || r.err == c.einprogress) {
+    error = where + ": another process is listening there";
+    return false;
+  }
+  if (r.err != c.econnrefused) {
+    error = text(where + ": cannot tell whether the socket is in use", r);
+    return false;
+  }
+  // Stale (BSD also answers ECONNREFUSED when a live listener's queue overflows: see DESIGN.md).
+  file_status again;
+  if (!sys_->lstat(path, again).ok() || again.device != st.device || again.inode != st.inode) {
+    error = where + ": " + path + " changed while it was checked";
+    return false;
+  }
+  const sys_result u = sys_->unlink(path);
+  if (!u.ok() && u.err != c.enoent) {
+    error = text(where + ": remove the stale socket", u);
+    return false;
+  }
+  return true;
 }
 
 runtime::handle bsd_platform::local_connect(const std::string& path, std::string& error) {
@@ -184,14 +303,8 @@ runtime::handle bsd_platform::local_connect(const std::string& path, std::string
   return fd;
 }
 
-runtime::handle bsd_platform::local_accept(runtime::handle listener) {
-  raw_sockaddr from;
-  const sys_result a = sys_->accept(listener, from);
-  if (!a.ok()) {
-    return runtime::invalid_handle;
-  }
-  set_nonblocking(*sys_, static_cast<fd_t>(a.value));
-  return static_cast<fd_t>(a.value);
+runtime::accept_result bsd_platform::local_accept(runtime::handle listener) {
+  return accept_next(listener, false);
 }
 
 runtime::io_result bsd_platform::stream_read(runtime::handle h, std::span<std::uint8_t> out) {
@@ -250,8 +363,8 @@ runtime::handle bsd_platform::gre_open(std::uint32_t local_address, std::string&
   return state.receive_fd;
 }
 
-std::uint32_t bsd_platform::gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
-                                        std::uint32_t max) {
+runtime::batch_result bsd_platform::gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
+                                                std::uint32_t max) {
   const auto g = gres_.find(h);
   assert(g != gres_.end() && "gre_receive on a handle gre_open did not return");
   return host_bsd::gre_receive(*sys_, g->second, pool, out, max, counters_);
@@ -299,12 +412,12 @@ bool bsd_platform::tun_add_route(runtime::handle h, const runtime::route& r, std
   return true;
 }
 
-std::uint32_t bsd_platform::tun_read(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
-                                     std::uint32_t max) {
+runtime::batch_result bsd_platform::tun_read(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
+                                             std::uint32_t max) {
   return host_bsd::tun_read(*sys_, h, pool, out, max, counters_);
 }
 
-std::uint32_t bsd_platform::tun_write(runtime::handle h, core::packet_list& in) {
+runtime::batch_result bsd_platform::tun_write(runtime::handle h, core::packet_list& in) {
   return host_bsd::tun_write(*sys_, h, in, counters_);
 }
 
@@ -330,6 +443,58 @@ void bsd_platform::wait(std::uint64_t deadline_ns, std::vector<runtime::readines
 
 std::uint32_t bsd_platform::take_signals() {
   return poller_.take_signals();
+}
+
+// ---------------------------------------------------------------- files
+
+bool bsd_platform::read_private_file(const std::string& path, std::string& content, std::string& warning,
+                                     std::string& error) {
+  // No privilege to raise: BSD refuses --user (drop_privileges), so the daemon reads as it started.
+  constexpr std::uint64_t max_size = 16u << 20;
+  const os_constants& c = sys_->constants();
+  warning.clear();
+  const sys_result o = sys_->open(path, c.o_rdonly | c.o_nonblock);
+  if (!o.ok()) {
+    error = path + ": cannot open: " + sys_->error_text(o.err);
+    return false;
+  }
+  const auto fd = static_cast<fd_t>(o.value);
+  file_status st;
+  if (!sys_->fstat(fd, st).ok() || st.type != file_type::regular) {
+    error = path + ": not a regular file";
+    sys_->close(fd);
+    return false;
+  }
+  std::string text(static_cast<std::size_t>(std::min(st.size, max_size)), '\0');
+  std::size_t done = 0;
+  for (;;) {
+    if (done == text.size()) {
+      if (text.size() >= max_size) {
+        error = path + ": larger than 16 MiB";
+        sys_->close(fd);
+        return false;
+      }
+      text.resize(std::min<std::size_t>(text.size() + 4096, max_size));  // to see the end, or growth
+    }
+    const sys_result r = sys_->read(fd, {reinterpret_cast<std::uint8_t*>(text.data()) + done, text.size() - done});
+    if (!r.ok() && r.err == c.eintr) {
+      continue;
+    }
+    if (!r.ok()) {
+      error = path + ": read error: " + sys_->error_text(r.err);
+      sys_->close(fd);
+      return false;
+    }
+    if (r.value == 0) {
+      break;
+    }
+    done += static_cast<std::size_t>(r.value);
+  }
+  sys_->close(fd);
+  text.resize(done);
+  content = std::move(text);
+  warning = runtime::private_file_warning(path, st.mode);
+  return true;
 }
 
 // ---------------------------------------------------------------- processes

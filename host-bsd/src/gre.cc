@@ -133,8 +133,8 @@ void gre_close(bsd_sys& sys, const gre_state& state) {
   }
 }
 
-std::uint32_t gre_receive(bsd_sys& sys, const gre_state& state, core::packet_pool& pool, core::packet_list& out,
-                          std::uint32_t max, host_counters& counters) noexcept {
+runtime::batch_result gre_receive(bsd_sys& sys, const gre_state& state, core::packet_pool& pool, core::packet_list& out,
+                                  std::uint32_t max, host_counters& counters) noexcept {
   const os_constants& c = sys.constants();
   const bool divert = state.mode == capture_mode::divert;
   std::uint32_t appended = 0;
@@ -144,7 +144,7 @@ std::uint32_t gre_receive(bsd_sys& sys, const gre_state& state, core::packet_poo
     pptpkit_packet* p = pool.alloc();
     if (p == nullptr) {
       ++counters.rx_pool_exhausted;
-      break;
+      return {.packets = appended, .status = runtime::batch_status::pool_empty, .error = {}};
     }
     const sys_result r = sys.recvfrom(state.receive_fd, {core::data(*p), core::tailroom(*p)}, from, truncated);
     if (!r.ok() || r.value <= 0) {
@@ -199,7 +199,7 @@ std::uint32_t gre_receive(bsd_sys& sys, const gre_state& state, core::packet_poo
     ++counters.gre_rx_packets;
     ++appended;
   }
-  return appended;
+  return {.packets = appended, .status = runtime::batch_status::ok, .error = {}};
 }
 
 std::uint32_t gre_send(bsd_sys& sys, const gre_state& state, core::packet_list& in, host_counters& counters) noexcept {

@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/sockio.h>
+#include <sys/stat.h>
 #include <sys/sysctl.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -63,7 +64,7 @@ static_assert(native.sock_stream == SOCK_STREAM && native.sock_dgram == SOCK_DGR
 static_assert(native.sol_socket == SOL_SOCKET && native.so_error == SO_ERROR && native.so_reuseaddr == SO_REUSEADDR);
 static_assert(native.shut_rd == SHUT_RD);
 static_assert(native.ipproto_gre == IPPROTO_GRE && native.ipproto_divert == IPPROTO_DIVERT);
-static_assert(native.o_rdwr == O_RDWR && native.o_nonblock == O_NONBLOCK);
+static_assert(native.o_rdonly == O_RDONLY && native.o_rdwr == O_RDWR && native.o_nonblock == O_NONBLOCK);
 static_assert(native.f_getfl == F_GETFL && native.f_setfl == F_SETFL);
 static_assert(native.iff_up == IFF_UP && native.iff_pointopoint == IFF_POINTOPOINT &&
               native.iff_multicast == IFF_MULTICAST);
@@ -87,6 +88,9 @@ static_assert(native.ev_add == EV_ADD && native.ev_delete == EV_DELETE && native
 static_assert(native.enoent == ENOENT && native.eintr == EINTR && native.ebusy == EBUSY && native.eexist == EEXIST &&
               native.eagain == EAGAIN && native.einprogress == EINPROGRESS &&
               native.eprotonosupport == EPROTONOSUPPORT && native.eafnosupport == EAFNOSUPPORT);
+static_assert(native.enxio == ENXIO && native.ebadf == EBADF && native.enomem == ENOMEM && native.eacces == EACCES &&
+              native.enodev == ENODEV && native.enfile == ENFILE && native.emfile == EMFILE &&
+              native.econnaborted == ECONNABORTED && native.enobufs == ENOBUFS && native.econnrefused == ECONNREFUSED);
 static_assert(native.sighup == SIGHUP && native.sigint == SIGINT && native.sigpipe == SIGPIPE &&
               native.sigterm == SIGTERM && native.sigchld == SIGCHLD && native.sigusr1 == SIGUSR1);
 static_assert(sizeof(sockaddr_in) == 16 && IFNAMSIZ == 16);
@@ -149,6 +153,20 @@ bool copy_name(char (&dst)[IFNAMSIZ], const std::string& name) {
 
 std::string name_of(const char (&src)[IFNAMSIZ]) {
   return std::string(src, ::strnlen(src, IFNAMSIZ));
+}
+
+file_status to_status(const struct stat& st) {
+  file_status out;
+  out.type = S_ISREG(st.st_mode)    ? file_type::regular
+             : S_ISDIR(st.st_mode)  ? file_type::directory
+             : S_ISSOCK(st.st_mode) ? file_type::socket
+             : S_ISLNK(st.st_mode)  ? file_type::symlink
+                                    : file_type::other;
+  out.mode = static_cast<std::uint32_t>(st.st_mode & 07777);
+  out.size = static_cast<std::uint64_t>(st.st_size);
+  out.device = static_cast<std::uint64_t>(st.st_dev);
+  out.inode = static_cast<std::uint64_t>(st.st_ino);
+  return out;
 }
 
 class native_sys final : public bsd_sys {
@@ -336,6 +354,22 @@ class native_sys final : public bsd_sys {
   }
   sys_result unlink(const std::string& path) override {
     return done(::unlink(path.c_str()));
+  }
+  sys_result fstat(fd_t fd, file_status& out) override {
+    struct stat st {};
+    const sys_result r = done(::fstat(fd, &st));
+    if (r.ok()) {
+      out = to_status(st);
+    }
+    return r;
+  }
+  sys_result lstat(const std::string& path, file_status& out) override {
+    struct stat st {};
+    const sys_result r = done(::lstat(path.c_str(), &st));
+    if (r.ok()) {
+      out = to_status(st);
+    }
+    return r;
   }
 
   sys_result route_add(std::uint32_t destination, std::uint32_t mask, std::uint32_t gateway) override {

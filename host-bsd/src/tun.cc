@@ -173,22 +173,31 @@ bool tun_set_ipv6(bsd_sys& sys, const tun_state& state, std::uint64_t local_id, 
   return true;
 }
 
-std::uint32_t tun_read(bsd_sys& sys, fd_t fd, core::packet_pool& pool, core::packet_list& out, std::uint32_t max,
-                       host_counters& counters) noexcept {
+runtime::batch_result tun_read(bsd_sys& sys, fd_t fd, core::packet_pool& pool, core::packet_list& out,
+                               std::uint32_t max, host_counters& counters) {
   const os_constants& c = sys.constants();
-  std::uint32_t appended = 0;
-  while (appended < max) {
+  runtime::batch_result result;
+  while (result.packets < max) {
     pptpkit_packet* p = pool.alloc();
     if (p == nullptr) {
       ++counters.rx_pool_exhausted;
+      result.status = runtime::batch_status::pool_empty;
       break;
     }
     // The frame lands at the packet's data start; its 4-byte header is pulled off in place below.
     const sys_result r = sys.read(fd, {core::data(*p), core::tailroom(*p)});
     if (!r.ok() || r.value <= 0) {
       pool.free(p);
-      if (!r.ok() && r.err != c.eagain && r.err != c.eintr) {
+      if (!r.ok() && r.err == c.eintr) {
+        continue;
+      }
+      if (!r.ok() && r.err != c.eagain) {
         ++counters.tun_rx_error;
+        if (r.err != c.enobufs && r.err != c.enomem) {
+          // It would repeat on every read: the device is gone (ENXIO once destroyed), or worse.
+          result.status = runtime::batch_status::failed;
+          result.error = failed(sys, "tun read", r);
+        }
       }
       break;
     }
@@ -211,32 +220,38 @@ std::uint32_t tun_read(bsd_sys& sys, fd_t fd, core::packet_pool& pool, core::pac
     core::pull(*p, tun_af_header_size);
     out.push_back(*p);
     ++counters.tun_rx_packets;
-    ++appended;
+    ++result.packets;
   }
-  return appended;
+  return result;
 }
 
-std::uint32_t tun_write(bsd_sys& sys, fd_t fd, core::packet_list& in, host_counters& counters) noexcept {
+runtime::batch_result tun_write(bsd_sys& sys, fd_t fd, core::packet_list& in, host_counters& counters) {
   const os_constants& c = sys.constants();
-  std::uint32_t written = 0;
+  runtime::batch_result result;
   while (pptpkit_packet* p = in.pop_front()) {
     const bool v6 = (p->flags & PPTPKIT_PACKET_F_IPV6) != 0;
     std::uint8_t* header = core::push(*p, tun_af_header_size);
     if (header == nullptr) {
       ++counters.tun_tx_no_headroom;
+    } else if (result.status == runtime::batch_status::failed) {
+      ++counters.tun_tx_error;  // the device is gone: the rest is dropped unwritten
     } else {
       store_be32(header, static_cast<std::uint32_t>(v6 ? c.af_inet6 : c.af_inet));
       const sys_result r = sys.write(fd, core::bytes(*p));
       if (r.ok() && r.value == static_cast<std::int64_t>(p->length)) {
         ++counters.tun_tx_packets;
-        ++written;
+        ++result.packets;
       } else {
         ++counters.tun_tx_error;
+        if (!r.ok() && (r.err == c.enxio || r.err == c.ebadf || r.err == c.enodev)) {
+          result.status = runtime::batch_status::failed;
+          result.error = failed(sys, "tun write", r);
+        }
       }
     }
     free_packet(p);
   }
-  return written;
+  return result;
 }
 
 }  // namespace pptpkit::host_bsd

@@ -26,11 +26,26 @@
 namespace pptpkit::host_linux {
 namespace {
 
+using runtime::batch_result;
+using runtime::batch_status;
 using runtime::handle;
 using runtime::invalid_handle;
 
 constexpr std::uint32_t kIpv4MinHeader = 20;  // RFC 791 §3.1: IHL >= 5 words
 constexpr int kSocketBuffer = 4 << 20;        // room for a few batches at line rate per direction
+
+// A TUN read error that ends this read but not the interface: nothing queued (EAGAIN), or memory short
+// for a moment. Anything else repeats on every read (read(2) on a TUN descriptor has no one-off errors).
+bool transient_tun_error(int err) {
+  return err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == ENOBUFS || err == ENOMEM;
+}
+
+// A TUN write error that says the interface is gone: EBADFD once it was deleted (the descriptor is
+// detached from it); EBADF, ENODEV and ENXIO for a descriptor that no longer names a device. Other write
+// errors concern one packet (EIO while the interface is down, EINVAL for a malformed packet).
+bool tun_gone(int err) {
+  return err == EBADFD || err == EBADF || err == ENODEV || err == ENXIO;
+}
 
 void free_packet(pptpkit_packet* p) noexcept {
   static_cast<core::packet_pool*>(p->pool)->free(p);
@@ -95,17 +110,16 @@ handle linux_platform::gre_open(std::uint32_t local_address, std::string& error)
   return fd;
 }
 
-std::uint32_t linux_platform::gre_receive(handle h, core::packet_pool& pool, core::packet_list& out,
-                                          std::uint32_t max) {
+batch_result linux_platform::gre_receive(handle h, core::packet_pool& pool, core::packet_list& out, std::uint32_t max) {
   max = std::min(max, batch_max);
   if (max == 0) {
-    return 0;
+    return {};
   }
   const std::uint32_t got = pool.alloc_bulk({packets_.data(), max});
   if (got == 0) {
     ++counters_.gre_rx_pool_exhausted;
     log_first(counters_.gre_rx_pool_exhausted, "GRE receive skipped: packet pool empty", 0);
-    return 0;
+    return {0, batch_status::pool_empty, {}};
   }
   for (std::uint32_t i = 0; i < got; ++i) {
     pptpkit_packet& p = *packets_[i];
@@ -148,7 +162,12 @@ std::uint32_t linux_platform::gre_receive(handle h, core::packet_pool& pool, cor
   }
   pool.free_bulk({packets_.data() + received, got - received});
   counters_.gre_rx_packets += appended;
-  return appended;
+  // Fewer buffers than asked for, all filled: the pool, not the socket, ended the batch.
+  const bool pool_short = got < max && received == got;
+  if (pool_short) {
+    ++counters_.gre_rx_pool_exhausted;
+  }
+  return {appended, pool_short ? batch_status::pool_empty : batch_status::ok, {}};
 }
 
 std::uint32_t linux_platform::gre_send(handle h, core::packet_list& in) {
@@ -276,27 +295,29 @@ bool linux_platform::tun_add_route(handle h, const runtime::route& r, std::strin
   return netlink::add_ipv4_route(ifindex, r.destination & mask, r.prefix_length, error);
 }
 
-std::uint32_t linux_platform::tun_read(handle h, core::packet_pool& pool, core::packet_list& out, std::uint32_t max) {
-  std::uint32_t appended = 0;
-  while (appended < max) {
+batch_result linux_platform::tun_read(handle h, core::packet_pool& pool, core::packet_list& out, std::uint32_t max) {
+  batch_result result;
+  while (result.packets < max) {
     pptpkit_packet* p = pool.alloc();
     if (p == nullptr) {
-      if (appended == 0) {
-        ++counters_.tun_rx_pool_exhausted;
-        log_first(counters_.tun_rx_pool_exhausted, "TUN read skipped: packet pool empty", 0);
-      }
+      ++counters_.tun_rx_pool_exhausted;
+      log_first(counters_.tun_rx_pool_exhausted, "TUN read cut short: packet pool empty", 0);
+      result.status = batch_status::pool_empty;
       break;
     }
     const std::uint32_t room = core::tailroom(*p);
     const ssize_t n = ::read(h, core::data(*p), room);
     if (n <= 0) {
-      const int err = errno;
+      const int err = n < 0 ? errno : 0;
       pool.free(p);
-      if (n < 0 && err == EINTR) {
+      if (err == EINTR) {
         continue;
       }
-      if (n < 0 && err != EAGAIN && err != EWOULDBLOCK) {
-        log(PPTPKIT_LOG_WARNING, "host", std::string("TUN read: ") + std::strerror(err));
+      if (n < 0 && !transient_tun_error(err)) {
+        // EBADFD: the interface was deleted; this descriptor will fail, and epoll report EPOLLERR, forever.
+        ++counters_.tun_failed;
+        result.status = batch_status::failed;
+        result.error = std::string("TUN read: ") + std::strerror(err);
       }
       break;
     }
@@ -317,29 +338,40 @@ std::uint32_t linux_platform::tun_read(handle h, core::packet_pool& pool, core::
     p->length = length;
     p->flags = version == 6 ? PPTPKIT_PACKET_F_IPV6 : 0u;
     out.push_back(*p);
-    ++appended;
+    ++result.packets;
   }
-  counters_.tun_rx_packets += appended;
-  return appended;
+  counters_.tun_rx_packets += result.packets;
+  return result;
 }
 
-std::uint32_t linux_platform::tun_write(handle h, core::packet_list& in) {
-  std::uint32_t written = 0;
+batch_result linux_platform::tun_write(handle h, core::packet_list& in) {
+  batch_result result;
   while (pptpkit_packet* p = in.pop_front()) {
     ssize_t n = -1;
-    do {
-      n = ::write(h, core::data(*p), p->length);
-    } while (n < 0 && errno == EINTR);
+    if (result.status != batch_status::failed) {
+      do {
+        n = ::write(h, core::data(*p), p->length);
+      } while (n < 0 && errno == EINTR);
+    }
     if (n == static_cast<ssize_t>(p->length)) {
-      ++written;
-    } else {
+      ++result.packets;
+    } else if (n < 0 && result.status != batch_status::failed && tun_gone(errno)) {
+      ++counters_.tun_failed;
       ++counters_.tun_tx_errors;
-      log_first(counters_.tun_tx_errors, "TUN write failed", n < 0 ? errno : 0);
+      result.status = batch_status::failed;
+      result.error = std::string("TUN write: ") + std::strerror(errno);
+    } else {
+      // One packet refused (EIO while the interface is down, EINVAL for a malformed one), or every
+      // packet after the interface was found gone.
+      ++counters_.tun_tx_errors;
+      if (result.status != batch_status::failed) {
+        log_first(counters_.tun_tx_errors, "TUN write failed", n < 0 ? errno : 0);
+      }
     }
     free_packet(p);
   }
-  counters_.tun_tx_packets += written;
-  return written;
+  counters_.tun_tx_packets += result.packets;
+  return result;
 }
 
 }  // namespace pptpkit::host_linux

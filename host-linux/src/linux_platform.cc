@@ -30,6 +30,7 @@ extern char** environ;
 namespace pptpkit::host_linux {
 namespace {
 
+using runtime::accept_result;
 using runtime::endpoint;
 using runtime::handle;
 using runtime::invalid_handle;
@@ -67,6 +68,74 @@ bool unix_address(const std::string& path, sockaddr_un& sa, std::string& error) 
     return false;
   }
   std::memcpy(sa.sun_path, path.data(), path.size());
+  return true;
+}
+
+// accept(2) errors that concern one pending connection only ("Error handling" in accept(2): Linux
+// passes a new connection's pending network errors to accept; EPERM is a firewall's refusal): the next
+// pending connection may be fine.
+bool one_connection_error(int err) {
+  switch (err) {
+    case ECONNABORTED:
+    case EPERM:
+    case EPROTO:
+    case ENETDOWN:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case ENONET:
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case EOPNOTSUPP:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Makes `path` free for bind(): true when nothing is there, or when a socket is there that nobody
+// answers on (a crashed daemon's leftover), which is removed. Refuses everything else, with the reason:
+// a regular file, a directory or a symlink (never followed) is not ours to delete, and a socket that
+// accepts a connection belongs to a running daemon.
+bool clear_stale_socket(const std::string& path, const sockaddr_un& sa, const std::string& what, std::string& error) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      return true;
+    }
+    error = errno_text(what, errno);
+    return false;
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    error = what + ": " + path + " exists and is not a socket (refusing to replace it)";
+    return false;
+  }
+  // Non-blocking, so a live daemon whose backlog is full answers EAGAIN instead of holding us.
+  const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (probe < 0) {
+    error = errno_text(what, errno);
+    return false;
+  }
+  const int rc = ::connect(probe, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa));
+  const int err = errno;
+  ::close(probe);
+  if (rc == 0 || err == EAGAIN || err == EINPROGRESS) {
+    error = what + ": another process is listening there";
+    return false;
+  }
+  if (err != ECONNREFUSED) {  // EACCES and the like: we cannot tell, so we do not touch it
+    error = errno_text(what + ": cannot tell whether the socket is in use", err);
+    return false;
+  }
+  // Stale. Remove it only if it is still the file we probed.
+  struct stat again {};
+  if (::lstat(path.c_str(), &again) != 0 || again.st_dev != st.st_dev || again.st_ino != st.st_ino) {
+    error = what + ": " + path + " changed while it was checked";
+    return false;
+  }
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    error = errno_text(what + ": remove the stale socket", errno);
+    return false;
+  }
   return true;
 }
 
@@ -110,10 +179,14 @@ linux_platform::linux_platform(const linux_platform_options& options) : options_
     throw std::system_error(err, std::generic_category(), "epoll_ctl(signalfd)");
   }
   children_.reserve(16);
+  reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
 linux_platform::~linux_platform() {
   reap_children();
+  if (reserve_fd_ >= 0) {
+    ::close(reserve_fd_);
+  }
   ::close(signal_fd_);
   ::close(epoll_fd_);
 }
@@ -208,30 +281,74 @@ handle linux_platform::tcp_listen(endpoint local, std::string& error) {
   return fd;
 }
 
-handle linux_platform::tcp_accept(handle listener, endpoint& peer, endpoint& local) {
-  for (;;) {
+accept_result linux_platform::tcp_accept(handle listener) {
+  return accept_next(listener, true);
+}
+
+accept_result linux_platform::accept_next(handle listener, bool tcp) {
+  // Errors of one pending connection are skipped; bounded, so a flood of them cannot hold us here.
+  for (int attempt = 0; attempt < 64; ++attempt) {
     sockaddr_in sa{};
     socklen_t len = sizeof(sa);
-    const int fd = ::accept4(listener, reinterpret_cast<sockaddr*>(&sa), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd = ::accept4(listener, tcp ? reinterpret_cast<sockaddr*>(&sa) : nullptr, tcp ? &len : nullptr,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) {
-        continue;  // a connection reset before we took it: look at the next one
+      const int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK) {
+        return {};
       }
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        log(PPTPKIT_LOG_WARNING, "host", errno_text("accept", errno));
+      if (err == EINTR || one_connection_error(err)) {
+        continue;
       }
-      return invalid_handle;
+      if (err == EMFILE || err == ENFILE) {
+        return shed_pending(listener, err);
+      }
+      // ENOBUFS, ENOMEM, or a bug (EBADF, EINVAL): it will repeat.
+      ++counters_.accept_exhausted;
+      return {io_status::error, invalid_handle, {}, {}, errno_text("accept", err), false};
     }
-    peer = from_sockaddr(sa);
-    sockaddr_in ours{};
-    len = sizeof(ours);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&ours), &len);
-    local = from_sockaddr(ours);
-    // Control messages are small and answer each other (RFC 2637 §2): do not hold them back (Nagle).
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    return fd;
+    accept_result r{io_status::ok, fd, {}, {}, {}, false};
+    if (tcp) {
+      r.peer = from_sockaddr(sa);
+      sockaddr_in ours{};
+      len = sizeof(ours);
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&ours), &len);
+      r.local = from_sockaddr(ours);
+      // Control messages are small and answer each other (RFC 2637 §2): do not hold them back (Nagle).
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    return r;
   }
+  return {};  // every one was a dead connection; the listener reports again if more are waiting
+}
+
+accept_result linux_platform::shed_pending(handle listener, int err) {
+  accept_result r{io_status::error, invalid_handle, {}, {}, errno_text("accept", err), false};
+  if (reserve_fd_ < 0) {
+    // Spent and not regained (another process took the system's last file): try again for next time.
+    reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ++counters_.accept_exhausted;
+    return r;
+  }
+  ::close(reserve_fd_);
+  const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+  const int accept_err = errno;
+  if (fd >= 0) {
+    ::close(fd);  // nothing was read: the peer gets a FIN, a clean close
+  }
+  reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && (accept_err == EAGAIN || accept_err == EWOULDBLOCK)) {
+    // accept(2) takes a descriptor before it looks at the queue, so EMFILE did not mean that a
+    // connection was waiting; none was.
+    return {};
+  }
+  ++counters_.accept_exhausted;
+  if (fd >= 0) {
+    ++counters_.accept_shed;
+    r.shed = true;
+  }
+  return r;
 }
 
 handle linux_platform::tcp_connect(endpoint remote, std::string& error) {
@@ -280,24 +397,16 @@ handle linux_platform::local_listen(const std::string& path, std::string& error)
     return invalid_handle;
   }
   const std::string what = "listen on " + path;
-  // A socket file nobody answers on is a leftover of a crashed daemon: replace it. One that answers
-  // belongs to a running daemon: refuse.
-  const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (probe >= 0) {
-    const bool taken = ::connect(probe, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) == 0;
-    ::close(probe);
-    if (taken) {
-      error = what + ": another process is listening there";
-      return invalid_handle;
-    }
+  if (!clear_stale_socket(path, sa, what, error)) {
+    return invalid_handle;
   }
-  ::unlink(path.c_str());
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     error = errno_text(what, errno);
     return invalid_handle;
   }
   // The status socket shows user names and addresses: owner only, 0600 (umask applies to bind's file).
+  // bind() never replaces a file: whatever appeared since the check makes it fail with EADDRINUSE.
   const mode_t old = ::umask(0177);
   const int rc = ::bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa));
   const int err = errno;
@@ -329,14 +438,8 @@ handle linux_platform::local_connect(const std::string& path, std::string& error
   return fd;
 }
 
-handle linux_platform::local_accept(handle listener) {
-  for (;;) {
-    const int fd = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0 && (errno == EINTR || errno == ECONNABORTED)) {
-      continue;
-    }
-    return fd < 0 ? invalid_handle : fd;
-  }
+accept_result linux_platform::local_accept(handle listener) {
+  return accept_next(listener, false);
 }
 
 io_result linux_platform::stream_read(handle h, std::span<std::uint8_t> out) {

@@ -17,19 +17,20 @@ std::uint32_t engine_impl::new_connection_id() {
 
 void engine_impl::accept_connections() {
   for (int i = 0; i < 64 && !listener_paused_; ++i) {
-    endpoint peer, local;
-    std::string error;
-    const handle h = platform_.tcp_accept(listener_, peer, local);
-    if (h == invalid_handle) {
-      if (!error.empty()) {
+    const accept_result accepted = platform_.tcp_accept(listener_);
+    if (accepted.status != io_status::ok) {
+      if (accepted.status == io_status::error) {
         // Out of descriptors or memory: the listener stays readable, so watching it would spin.
         ++counters_.accept_failed;
         log(PPTPKIT_LOG_WARNING, 0, 0,
-            "accept failed: " + error + "; not accepting for " + std::to_string(accept_backoff_ns / seconds) + " s");
+            "accept failed: " + accepted.error + "; not accepting for " + std::to_string(accept_backoff_ns / seconds) +
+                " s");
         pause_listener();
       }
       return;
     }
+    const handle h = accepted.h;
+    const endpoint peer = accepted.peer;
     const char* refusal = nullptr;
     std::string total_refusal;
     if (stopping_) {

@@ -268,6 +268,7 @@ class engine_impl final : public engine {
   void read_tun(std::uint32_t id);
   bool drain_ports();
   void deliver_to_interfaces(core::packet_list& l);
+  void interface_failed(session& s, const std::string& error);
   void pause_readers();
   void resume_readers();
 

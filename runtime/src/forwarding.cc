@@ -1,6 +1,7 @@
 // The data path: raw GRE <-> gre <-> ppp <-> each session's interface. Batches move whole; nothing here
 // copies payload or allocates. When the data pool runs dry the readers are unwatched (a readable
-// level-triggered descriptor that cannot be read would make the loop spin) until packets return.
+// level-triggered descriptor that cannot be read would make the loop spin) until packets return. An
+// interface that fails for good (deleted under us) is unwatched and ends its session, once.
 #include <algorithm>
 
 #include "engine_impl.hpp"
@@ -13,7 +14,7 @@ namespace pptpkit::runtime {
 void engine_impl::receive_gre() {
   for (std::uint32_t round = 0; round < max_reads_per_ready; ++round) {
     core::packet_list rx;
-    const std::uint32_t n = platform_.gre_receive(gre_h_, *pool_, rx, batch_max);
+    const std::uint32_t n = platform_.gre_receive(gre_h_, *pool_, rx, batch_max).packets;
     if (n == 0) {
       if (pool_->available() == 0) {
         pause_readers();
@@ -39,7 +40,13 @@ void engine_impl::read_tun(std::uint32_t id) {
   session& s = si->second;
   for (std::uint32_t round = 0; round < max_reads_per_ready; ++round) {
     core::packet_list rx;
-    const std::uint32_t n = platform_.tun_read(s.tun, *pool_, rx, batch_max);
+    const batch_result read = platform_.tun_read(s.tun, *pool_, rx, batch_max);
+    if (read.status == batch_status::failed) {
+      free_packets(rx);  // the session ends: what came before the error goes nowhere
+      interface_failed(s, read.error);
+      return;
+    }
+    const std::uint32_t n = read.packets;
     if (n == 0) {
       if (pool_->available() == 0) {
         pause_readers();
@@ -60,6 +67,19 @@ void engine_impl::read_tun(std::uint32_t id) {
       return;
     }
   }
+}
+
+// The session's interface failed for good — deleted by an administrator, a network manager or a script:
+// its descriptor fails every read and write and the poller reports it at every wait (host-linux/DESIGN.md).
+// Stop watching it now and end that session, once: the call is cleared (the PAC sends
+// Call-Disconnect-Notify), ip-down runs, the address goes back to the pool; "session down" says why.
+void engine_impl::interface_failed(session& s, const std::string& error) {
+  if (s.ending) {
+    return;
+  }
+  platform_.unwatch(s.tun);
+  ++counters_.tun_failed;
+  request_teardown(s, "interface " + s.ifname + " failed (" + error + ")");
 }
 
 // The pool is empty: stop watching the GRE socket and every interface until a batch's worth is back.
@@ -87,7 +107,7 @@ void engine_impl::resume_readers() {
   readers_resumed_ = true;  // look at them at once: they may have been readable all along
   platform_.watch(gre_h_, true, false);
   for (auto& [id, s] : sessions_) {
-    if (s.tun != invalid_handle) {
+    if (s.tun != invalid_handle && !s.ending) {  // an ending session's interface may be the failed one
       platform_.watch(s.tun, true, false);
     }
   }
@@ -170,12 +190,16 @@ void engine_impl::deliver_to_interfaces(core::packet_list& l) {
     }
     session& s = si->second;
     const std::uint32_t n = run.size();
-    const std::uint32_t written = std::min(n, platform_.tun_write(s.tun, run));
+    const batch_result wrote = platform_.tun_write(s.tun, run);
+    const std::uint32_t written = std::min(n, wrote.packets);
     s.rx_packets += written;
     s.rx_bytes += written == n ? bytes : 0;  // which ones failed is unknown: count none
     counters_.drop_tun_write += n - written;
     if (!run.empty()) {
       free_packets(run);  // a platform that left packets behind: do not leak them
+    }
+    if (wrote.status == batch_status::failed) {
+      interface_failed(s, wrote.error);
     }
   }
 }

@@ -32,9 +32,22 @@ void engine_impl::on_signals(std::uint32_t signals) {
   }
 }
 
-// Reads chap-secrets (at start and on SIGHUP). Throws parse_error / runtime_error.
+// Reads chap-secrets (at start and on SIGHUP) through the platform, which can still read it after --user
+// dropped privileges, and logs the platform's warning about the file's mode once per read (also when
+// the file does not parse). Throws parse_error / runtime_error; secrets_ is then unchanged.
 void engine_impl::reload_secrets() {
-  secrets_ = chap_secrets::load(options_.secrets_path);
+  std::string warning;
+  try {
+    secrets_ = chap_secrets::load(platform_, options_.secrets_path, warning);
+  } catch (...) {
+    if (!warning.empty()) {
+      log(PPTPKIT_LOG_WARNING, 0, 0, warning);
+    }
+    throw;
+  }
+  if (!warning.empty()) {
+    log(PPTPKIT_LOG_WARNING, 0, 0, warning);
+  }
 }
 
 void engine_impl::begin_stop() {
@@ -147,10 +160,11 @@ void engine_impl::client_attempt_ended() {
 
 void engine_impl::accept_status() {
   while (true) {
-    const handle h = platform_.local_accept(status_listener_);
-    if (h == invalid_handle) {
+    const accept_result accepted = platform_.local_accept(status_listener_);
+    if (accepted.status != io_status::ok) {
       return;
     }
+    const handle h = accepted.h;
     if (status_clients_.size() >= max_status_clients) {
       ++counters_.status_refused_limit;
       platform_.close(h);

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "pptpkit/runtime/platform.hpp"
+
 namespace pptpkit::runtime {
 
 namespace {
@@ -290,6 +292,15 @@ chap_secrets chap_secrets::parse(std::string_view text, const std::string& sourc
 
 chap_secrets chap_secrets::load(const std::string& path) {
   return parse(read_file(path), path);
+}
+
+chap_secrets chap_secrets::load(platform& host, const std::string& path, std::string& warning) {
+  std::string text;
+  std::string error;
+  if (!host.read_private_file(path, text, warning, error)) {
+    throw parse_error(error);
+  }
+  return parse(text, path);
 }
 
 const secret_entry* chap_secrets::find(std::string_view client, std::string_view server) const {

@@ -73,16 +73,29 @@ two_namespaces() {
 }
 
 # start_server NAME NS ARGS...: `pptpkit server` in NS with the common options plus ARGS; waits until it
-# listens on TCP 1723. Its log is $E2E_WORK/NAME.log, its pid in SERVER_PID.
+# listens on TCP 1723. Its log is $E2E_WORK/NAME.log, its pid in SERVER_PID. E2E_SERVER_WRAP (an array),
+# when set, is a command that execs the daemon (e.g. unprivileged_tun_wrap).
 start_server() {
   local name=$1 ns=$2
   shift 2
   E2E_LOGS+=("$E2E_WORK/$name.log")
-  netns_spawn "$E2E_WORK/$name.log" "$ns" "$PPTPKIT" server --listen "$SERVER_WAN" --localip "$SERVER_TUNNEL" \
-    --remoteip "$POOL" --secrets "$E2E_WORK/chap-secrets" --log-level debug "$@"
+  netns_spawn "$E2E_WORK/$name.log" "$ns" ${E2E_SERVER_WRAP[@]+"${E2E_SERVER_WRAP[@]}"} "$PPTPKIT" server \
+    --listen "$SERVER_WAN" --localip "$SERVER_TUNNEL" --remoteip "$POOL" --secrets "$E2E_WORK/chap-secrets" \
+    --log-level debug "$@"
   SERVER_PID=$NETNS_LAST_PID
   wait_until 10 eval "! alive $SERVER_PID || ip netns exec $ns ss -ltn 2>/dev/null | grep -q ':1723 '" &&
     alive "$SERVER_PID" || e2e_fail "server $name did not start listening on TCP 1723"
+}
+
+# unprivileged_tun_wrap: sets E2E_SERVER_WRAP so that a daemon started with --user finds /dev/net/tun
+# read-write, as Debian's udev leaves it (0666); some hosts keep it 0600. The daemon gets, in a mount
+# namespace of its own, a node with Debian's mode bind-mounted over /dev/net/tun (the host's is not
+# touched), and execs in place so SERVER_PID stays its pid.
+unprivileged_tun_wrap() {
+  mknod -m 0666 "$E2E_WORK/tun" c 10 200 || e2e_fail "mknod $E2E_WORK/tun"
+  # shellcheck disable=SC2016  # $0 and $@ are the inner shell's
+  E2E_SERVER_WRAP=(unshare --mount --propagation private sh -c 'mount --bind "$0" /dev/net/tun && exec "$@"'
+    "$E2E_WORK/tun")
 }
 
 # start_client NAME NS USER ARGS...: `pptpkit client` in NS as USER (password from its file) plus ARGS.
@@ -112,6 +125,12 @@ exit_status() {
   else
     EXIT_STATUS=running
   fi
+}
+
+# cpu_ms PID: the CPU time a process has used so far (utime + stime, fields 14 and 15 of /proc/PID/stat),
+# in milliseconds. For "does not spin" bounds: compare two readings.
+cpu_ms() {
+  awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"
 }
 
 # ping_ok NS ADDRESS [ping options...]: 3 pings, all answered.

@@ -12,7 +12,7 @@ set -uo pipefail
 
 bsd_only_headers='sys/event\.h|net/if_tun\.h|netinet/ip_divert\.h|netinet/in_var\.h|netinet6/in6_var\.h|sys/sockio\.h|net/if_var\.h|net/if_dl\.h|sys/sysctl\.h'
 posix_headers='sys/[a-z_]+\.h|net/[a-z_]+\.h|netinet6?/[a-z_]+\.h|arpa/[a-z_]+\.h|unistd\.h|fcntl\.h|signal\.h|csignal|spawn\.h|pwd\.h|grp\.h|ifaddrs\.h|netdb\.h|poll\.h|termios\.h|dlfcn\.h'
-syscalls='open|openat|close|read|write|readv|writev|ioctl|fcntl|socket|bind|connect|listen|accept|accept4|getsockname|getpeername|getsockopt|setsockopt|shutdown|recv|recvfrom|recvmsg|send|sendto|sendmsg|kqueue|kevent|sigaction|signal|posix_spawn|fork|vfork|execve|execv|setuid|setgid|setgroups|arc4random_buf|clock_gettime|unlink|sysctl|fdevname_r|getpwnam'
+syscalls='open|openat|close|read|write|readv|writev|ioctl|fcntl|socket|bind|connect|listen|accept|accept4|getsockname|getpeername|getsockopt|setsockopt|shutdown|recv|recvfrom|recvmsg|send|sendto|sendmsg|kqueue|kevent|sigaction|signal|posix_spawn|fork|vfork|execve|execv|setuid|setgid|setgroups|arc4random_buf|clock_gettime|unlink|stat|lstat|fstat|sysctl|fdevname_r|getpwnam'
 
 check() {
   local root=$1 bad=0 out

@@ -88,6 +88,7 @@ TEST_P(xsys, every_number_the_logic_uses_matches) {
   same("SHUT_RD", c.shut_rd);
   same("IPPROTO_GRE", c.ipproto_gre);
   same("IPPROTO_DIVERT", c.ipproto_divert);
+  same("O_RDONLY", c.o_rdonly);
   same("O_RDWR", c.o_rdwr);
   same("O_NONBLOCK", c.o_nonblock);
   same("F_GETFL", c.f_getfl);
@@ -120,6 +121,16 @@ TEST_P(xsys, every_number_the_logic_uses_matches) {
   same("EINPROGRESS", c.einprogress);
   same("EPROTONOSUPPORT", c.eprotonosupport);
   same("EAFNOSUPPORT", c.eafnosupport);
+  same("ENXIO", c.enxio);
+  same("EBADF", c.ebadf);
+  same("ENOMEM", c.enomem);
+  same("EACCES", c.eacces);
+  same("ENODEV", c.enodev);
+  same("ENFILE", c.enfile);
+  same("EMFILE", c.emfile);
+  same("ECONNABORTED", c.econnaborted);
+  same("ENOBUFS", c.enobufs);
+  same("ECONNREFUSED", c.econnrefused);
   same("SIGHUP", c.sighup);
   same("SIGINT", c.sigint);
   same("SIGPIPE", c.sigpipe);
@@ -128,7 +139,7 @@ TEST_P(xsys, every_number_the_logic_uses_matches) {
   same("SIGUSR1", c.sigusr1);
   same("SizeofSockaddrInet4", 16);  // the sockaddr_in the system-call layer marshals
   same("IFNAMSIZ", 16);             // the interface names tun_open passes
-  EXPECT_EQ(checked, 48);           // every line above ran
+  EXPECT_EQ(checked, 59);           // every line above ran
 }
 
 TEST_P(xsys, the_ioctl_encoder_reproduces_what_xsys_lists) {

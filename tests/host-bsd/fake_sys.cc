@@ -31,17 +31,29 @@ sys_result fake_sys::open(const std::string& path, std::int32_t) {
     it->second.pop_front();
     return {.value = -1, .err = err};
   }
-  return new_fd();
+  const sys_result r = new_fd();
+  if (paths.contains(path)) {
+    open_files_[static_cast<fd_t>(r.value)] = {path, 0};
+  }
+  return r;
 }
 
 sys_result fake_sys::close(fd_t fd) {
   closed.push_back(fd);
+  open_files_.erase(fd);
   return {};
 }
 
 sys_result fake_sys::read(fd_t fd, std::span<std::uint8_t> out) {
   if (const std::int32_t err = failing("read", fd)) {
     return {.value = -1, .err = err};
+  }
+  if (auto f = open_files_.find(fd); f != open_files_.end()) {
+    const std::string& text = contents[f->second.first];
+    const std::size_t n = std::min(out.size(), text.size() - f->second.second);
+    std::copy_n(text.begin() + static_cast<std::ptrdiff_t>(f->second.second), n, out.begin());
+    f->second.second += n;
+    return {.value = static_cast<std::int64_t>(n)};
   }
   auto& q = inbox_[fd];
   if (q.empty()) {
@@ -218,7 +230,27 @@ sys_result fake_sys::sendto_inet(fd_t fd, std::span<const std::uint8_t> in, inet
   return {.value = static_cast<std::int64_t>(in.size())};
 }
 
-sys_result fake_sys::unlink(const std::string&) {
+sys_result fake_sys::unlink(const std::string& path) {
+  unlinked.push_back(path);
+  paths.erase(path);
+  return {};
+}
+
+sys_result fake_sys::fstat(fd_t fd, file_status& out) {
+  const auto f = open_files_.find(fd);
+  if (f == open_files_.end()) {
+    return {.value = -1, .err = c_.ebadf};
+  }
+  out = paths[f->second.first];
+  return {};
+}
+
+sys_result fake_sys::lstat(const std::string& path, file_status& out) {
+  const auto it = paths.find(path);
+  if (it == paths.end()) {
+    return {.value = -1, .err = c_.enoent};
+  }
+  out = it->second;
   return {};
 }
 

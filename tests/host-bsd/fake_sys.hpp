@@ -62,8 +62,10 @@ class fake_sys final : public bsd_sys {
   std::string tun_name = "tun0";  // what TUNGIFNAME answers
   std::uint64_t now = 0;
   bool record_payloads = true;
-  std::string executable;             // what executable_path answers
-  std::vector<std::string> existing;  // paths exists() knows
+  std::string executable;                       // what executable_path answers
+  std::vector<std::string> existing;            // paths exists() knows
+  std::map<std::string, file_status> paths;     // what lstat() finds (ENOENT for the rest)
+  std::map<std::string, std::string> contents;  // what read() gives for a file of `paths` opened by name
 
   // --- what happened ---
   std::vector<std::string> opened;
@@ -79,6 +81,7 @@ class fake_sys final : public bsd_sys {
   std::vector<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>> routes;
   std::vector<std::string> logs;  // lines written to descriptor 2
   std::map<fd_t, std::int32_t> fd_flags;
+  std::vector<std::string> unlinked;
 
   bool is_closed(fd_t fd) const;
 
@@ -107,6 +110,8 @@ class fake_sys final : public bsd_sys {
   sys_result sendto(fd_t fd, std::span<const std::uint8_t> in, const raw_sockaddr& to) override;
   sys_result sendto_inet(fd_t fd, std::span<const std::uint8_t> in, inet_address to) override;
   sys_result unlink(const std::string& path) override;
+  sys_result lstat(const std::string& path, file_status& out) override;
+  sys_result fstat(fd_t fd, file_status& out) override;
   sys_result route_add(std::uint32_t destination, std::uint32_t mask, std::uint32_t gateway) override;
   sys_result kqueue() override;
   sys_result kevent(fd_t kq, std::span<const kevent_record> changes, std::span<kevent_record> events,
@@ -137,6 +142,7 @@ class fake_sys final : public bsd_sys {
   std::vector<failure> failures_;
   std::map<std::string, std::deque<std::int32_t>> open_failures_;
   std::map<fd_t, std::deque<datagram>> inbox_;
+  std::map<fd_t, std::pair<std::string, std::size_t>> open_files_;  // fd -> path of `paths`, read offset
 };
 
 }  // namespace pptpkit::host_bsd::testing

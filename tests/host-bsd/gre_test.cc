@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <vector>
 
 #include "fake_sys.hpp"
 #include "pptpkit/core/packet.hpp"
@@ -66,7 +67,7 @@ TEST_P(gre_path, raw_length_comes_from_recvfrom_never_from_ip_len) {
   // ip_len claims 0x1000 bytes (and once in the other byte order): only what arrived counts.
   sys.inbox(5).push_back({ip_packet(47, pptp_gre, 0x1000), sockaddr_for(peer, 0, 0)});
   sys.inbox(5).push_back({ip_packet(47, pptp_gre, 0x2400), sockaddr_for(peer, 0, 0)});
-  ASSERT_EQ(gre_receive(sys, raw, *pool, out, 8, counters), 2u);
+  ASSERT_EQ(gre_receive(sys, raw, *pool, out, 8, counters).packets, 2u);
   for (auto& p : out) {
     EXPECT_EQ(std::vector<std::uint8_t>(core::bytes(p).begin(), core::bytes(p).end()), pptp_gre);
     EXPECT_EQ(p.aux, peer);
@@ -78,7 +79,7 @@ TEST_P(gre_path, raw_length_comes_from_recvfrom_never_from_ip_len) {
 TEST_P(gre_path, ip_options_are_stripped_by_ip_hl) {
   const gre_state raw{.mode = capture_mode::raw, .receive_fd = 5, .send_fd = 5};
   sys.inbox(5).push_back({ip_packet(47, pptp_gre, 0, 6), sockaddr_for(peer, 0, 0)});
-  ASSERT_EQ(gre_receive(sys, raw, *pool, out, 8, counters), 1u);
+  ASSERT_EQ(gre_receive(sys, raw, *pool, out, 8, counters).packets, 1u);
   EXPECT_EQ(out.front().length, pptp_gre.size());
 }
 
@@ -94,7 +95,7 @@ TEST_P(gre_path, malformed_headers_are_counted_drops) {
   sys.inbox(5).push_back({ip_packet(47, plain_gre, 0)});     // valid IP, not PPTP's GRE
   sys.inbox(5).push_back({ip_packet(47, {0x30, 0x81}, 0)});  // truncated GRE
   sys.inbox(5).push_back({ip_packet(47, pptp_gre, 0)});
-  EXPECT_EQ(gre_receive(sys, raw, *pool, out, 8, counters), 1u);
+  EXPECT_EQ(gre_receive(sys, raw, *pool, out, 8, counters).packets, 1u);
   EXPECT_EQ(counters.gre_rx_bad_ip_header, 3u);
   EXPECT_EQ(counters.gre_rx_not_pptp, 2u);
   EXPECT_TRUE(sys.sends.empty());  // a raw socket never re-injects
@@ -105,7 +106,7 @@ TEST_P(gre_path, divert_delivers_pptp_gre_with_the_ip_source_not_the_sockaddr) {
   const gre_state divert{.mode = capture_mode::divert, .receive_fd = 6, .send_fd = 5};
   // On a divert socket the sockaddr names our interface's address, not the sender.
   sys.inbox(6).push_back({ip_packet(47, pptp_gre, 0), sockaddr_for(us, 1723, 'e')});
-  ASSERT_EQ(gre_receive(sys, divert, *pool, out, 8, counters), 1u);
+  ASSERT_EQ(gre_receive(sys, divert, *pool, out, 8, counters).packets, 1u);
   EXPECT_EQ(out.front().aux, peer);
   EXPECT_TRUE(sys.sends.empty());
 }
@@ -119,7 +120,7 @@ TEST_P(gre_path, divert_reinjects_everything_else_unchanged_with_the_address_it_
   sys.inbox(6).push_back({tcp, inbound});
   sys.inbox(6).push_back({other_gre, outbound});
   sys.inbox(6).push_back({{0x45, 0, 0}, inbound});  // malformed: the kernel decides
-  EXPECT_EQ(gre_receive(sys, divert, *pool, out, 8, counters), 0u);
+  EXPECT_EQ(gre_receive(sys, divert, *pool, out, 8, counters).packets, 0u);
   ASSERT_EQ(sys.sends.size(), 3u);
   EXPECT_EQ(sys.sends[0].fd, 6);
   EXPECT_EQ(sys.sends[0].bytes, tcp);  // whole packet, IP header included
@@ -136,7 +137,7 @@ TEST_P(gre_path, a_failed_reinjection_is_counted_and_reading_goes_on) {
   sys.inbox(6).push_back({ip_packet(6, {1, 2, 3, 4}, 0), sockaddr_for(us, 1, 0)});
   sys.inbox(6).push_back({ip_packet(47, pptp_gre, 0), sockaddr_for(us, 1, 0)});
   sys.fail("sendto", c().ebusy, 6);
-  EXPECT_EQ(gre_receive(sys, divert, *pool, out, 8, counters), 1u);
+  EXPECT_EQ(gre_receive(sys, divert, *pool, out, 8, counters).packets, 1u);
   EXPECT_EQ(counters.divert_reinject_error, 1u);
 }
 
@@ -147,7 +148,7 @@ TEST_P(gre_path, a_datagram_longer_than_the_buffer_is_dropped_not_cut_short) {
   const std::vector<std::uint8_t> big_payload(pool->buffer_size(), 0xab);
   sys.inbox(6).push_back({ip_packet(6, big_payload, 0), sockaddr_for(us, 1723, 'e')});
   sys.inbox(6).push_back({ip_packet(47, pptp_gre, 0), sockaddr_for(us, 1723, 'e')});
-  EXPECT_EQ(gre_receive(sys, divert, *pool, out, 8, counters), 1u);
+  EXPECT_EQ(gre_receive(sys, divert, *pool, out, 8, counters).packets, 1u);
   EXPECT_EQ(counters.gre_rx_truncated, 1u);
   EXPECT_TRUE(sys.sends.empty());
   EXPECT_EQ(counters.divert_reinjected, 0u);
@@ -155,10 +156,10 @@ TEST_P(gre_path, a_datagram_longer_than_the_buffer_is_dropped_not_cut_short) {
 
 TEST_P(gre_path, receive_errors_are_counted_would_block_is_not) {
   const gre_state raw{.mode = capture_mode::raw, .receive_fd = 5, .send_fd = 5};
-  EXPECT_EQ(gre_receive(sys, raw, *pool, out, 8, counters), 0u);
+  EXPECT_EQ(gre_receive(sys, raw, *pool, out, 8, counters).packets, 0u);
   EXPECT_EQ(counters.gre_rx_error, 0u);
   sys.fail("recvfrom", c().ebusy, 5);
-  EXPECT_EQ(gre_receive(sys, raw, *pool, out, 8, counters), 0u);
+  EXPECT_EQ(gre_receive(sys, raw, *pool, out, 8, counters).packets, 0u);
   EXPECT_EQ(counters.gre_rx_error, 1u);
   EXPECT_EQ(pool->available(), pool->capacity());
 }
@@ -184,6 +185,25 @@ TEST_P(gre_path, send_goes_to_the_aux_address_from_the_pool_buffer_and_frees) {
   EXPECT_EQ(pool->available(), pool->capacity());
 }
 
+// Row 14 of issue 14: with no free packet the socket is not read; the datagram stays queued (the
+// descriptor stays readable) and the result says pool_empty rather than "nothing there".
+TEST_P(gre_path, an_empty_pool_leaves_the_datagram_queued_and_says_so) {
+  const gre_state raw{.mode = capture_mode::raw, .receive_fd = 5, .send_fd = 5};
+  sys.inbox(5).push_back({ip_packet(47, pptp_gre, 0), sockaddr_for(peer, 0, 0)});
+  std::vector<pptpkit_packet*> taken(pool->capacity());
+  ASSERT_EQ(pool->alloc_bulk(taken), pool->capacity());
+  const runtime::batch_result r = gre_receive(sys, raw, *pool, out, 8, counters);
+  EXPECT_EQ(r.packets, 0u);
+  EXPECT_EQ(r.status, runtime::batch_status::pool_empty);
+  EXPECT_EQ(sys.inbox(5).size(), 1u);
+  EXPECT_EQ(counters.rx_pool_exhausted, 1u);
+  pool->free_bulk(taken);
+  const runtime::batch_result again = gre_receive(sys, raw, *pool, out, 8, counters);
+  EXPECT_EQ(again.packets, 1u);
+  EXPECT_EQ(again.status, runtime::batch_status::ok);
+  pool->free_list(out);
+}
+
 TEST_P(gre_path, data_path_does_not_allocate) {
   sys.record_payloads = false;
   const gre_state raw{.mode = capture_mode::raw, .receive_fd = 5, .send_fd = 5};
@@ -191,7 +211,7 @@ TEST_P(gre_path, data_path_does_not_allocate) {
     sys.inbox(5).push_back({ip_packet(47, pptp_gre, 0), sockaddr_for(peer, 0, 0)});
   }
   pptpkit::testing::allocation_scope scope;
-  EXPECT_EQ(gre_receive(sys, raw, *pool, out, 8, counters), 8u);
+  EXPECT_EQ(gre_receive(sys, raw, *pool, out, 8, counters).packets, 8u);
   EXPECT_EQ(gre_send(sys, raw, out, counters), 8u);
   EXPECT_EQ(scope.allocations(), 0u);
 }

@@ -32,24 +32,55 @@ TEST_F(platform_test, create_fails_with_the_kqueue_error) {
 }
 
 TEST_F(platform_test, tcp_listen_reports_errors_with_the_address) {
-  sys->fail("bind", 48, 11);  // fd 10 is the kqueue
+  sys->fail("bind", 48, 12);  // fd 10 is the kqueue, 11 the reserve descriptor
   std::string error;
   EXPECT_EQ(platform->tcp_listen({0, 1723}, error), runtime::invalid_handle);
   EXPECT_EQ(error, "listen 0.0.0.0:1723: error 48");
-  EXPECT_TRUE(sys->is_closed(11));
+  EXPECT_TRUE(sys->is_closed(12));
   const runtime::handle h = platform->tcp_listen({0x7f000001, 1723}, error);
   EXPECT_NE(h, runtime::invalid_handle);
   EXPECT_NE(sys->fd_flags[h] & freebsd.o_nonblock, 0);
 }
 
 TEST_F(platform_test, tcp_accept_fills_both_endpoints) {
-  runtime::endpoint peer, local;
-  const runtime::handle h = platform->tcp_accept(3, peer, local);
-  EXPECT_NE(h, runtime::invalid_handle);
-  EXPECT_EQ(peer, (runtime::endpoint{0xc0000202, 40000}));
-  EXPECT_EQ(local, (runtime::endpoint{0xc0000201, 1723}));
+  const runtime::accept_result a = platform->tcp_accept(3);
+  EXPECT_EQ(a.status, runtime::io_status::ok);
+  EXPECT_NE(a.h, runtime::invalid_handle);
+  EXPECT_EQ(a.peer, (runtime::endpoint{0xc0000202, 40000}));
+  EXPECT_EQ(a.local, (runtime::endpoint{0xc0000201, 1723}));
   sys->fail("accept", freebsd.eagain);
-  EXPECT_EQ(platform->tcp_accept(3, peer, local), runtime::invalid_handle);
+  EXPECT_EQ(platform->tcp_accept(3).status, runtime::io_status::would_block);
+  sys->fail("accept", freebsd.econnaborted);  // that one was reset: the next one is taken
+  EXPECT_EQ(platform->tcp_accept(3).status, runtime::io_status::ok);
+}
+
+// Row 6 of issue 14: EMFILE leaves the connection queued and the listener readable. The reserve
+// descriptor (fd 11, opened by create) is given up for one accept, that connection closed at once, and
+// /dev/null opened again.
+TEST_F(platform_test, accept_out_of_descriptors_spends_the_reserve_on_the_pending_connection) {
+  ASSERT_EQ(sys->opened, (std::vector<std::string>{"/dev/null"}));
+  sys->fail("accept", freebsd.emfile);
+  const runtime::accept_result a = platform->tcp_accept(3);
+  EXPECT_EQ(a.status, runtime::io_status::error);
+  EXPECT_EQ(a.error, "accept: error 24");
+  EXPECT_TRUE(a.shed);
+  EXPECT_EQ(sys->closed, (std::vector<fd_t>{11, 12}));  // the reserve, then the connection taken with it
+  EXPECT_EQ(sys->opened, (std::vector<std::string>{"/dev/null", "/dev/null"}));
+  EXPECT_EQ(platform->counters().accept_shed, 1u);
+
+  // Nothing was waiting after all (accept takes a descriptor before it looks at the queue).
+  sys->fail("accept", freebsd.enfile);
+  sys->fail("accept", freebsd.eagain);
+  EXPECT_EQ(platform->local_accept(3).status, runtime::io_status::would_block);
+  EXPECT_EQ(platform->counters().accept_exhausted, 1u);
+
+  // ENOBUFS has no reserve to spend: reported, nothing closed.
+  sys->closed.clear();
+  sys->fail("accept", freebsd.enobufs);
+  const runtime::accept_result b = platform->tcp_accept(3);
+  EXPECT_EQ(b.status, runtime::io_status::error);
+  EXPECT_FALSE(b.shed);
+  EXPECT_TRUE(sys->closed.empty());
 }
 
 TEST_F(platform_test, tcp_connect_in_progress_is_not_an_error_and_so_error_decides) {
@@ -63,6 +94,58 @@ TEST_F(platform_test, tcp_connect_in_progress_is_not_an_error_and_so_error_decid
   EXPECT_EQ(error, "connect: error 61");
   EXPECT_TRUE(platform->tcp_connected(h, local, error));
   EXPECT_EQ(local.port, 1723);
+}
+
+// Row 13 of issue 14: the status socket's path is taken over only from a crashed daemon (a socket that
+// refuses connections); a file, a directory, a symlink or a live daemon's socket is left alone.
+TEST_F(platform_test, local_listen_replaces_only_a_stale_socket) {
+  const std::string path = "/var/run/pptpkit.sock";
+  const std::string refused = "listen " + path + ": " + path + " exists and is not a socket (refusing to replace it)";
+  std::string error;
+  for (const file_type type : {file_type::regular, file_type::directory, file_type::symlink}) {
+    sys->paths[path] = {.type = type, .mode = 0644, .size = 12, .device = 1, .inode = 7};
+    EXPECT_EQ(platform->local_listen(path, error), runtime::invalid_handle);
+    EXPECT_EQ(error, refused);
+  }
+  sys->paths[path] = {.type = file_type::socket, .mode = 0600, .size = 0, .device = 1, .inode = 8};
+  EXPECT_EQ(platform->local_listen(path, error), runtime::invalid_handle);  // it accepts: alive
+  EXPECT_EQ(error, "listen " + path + ": another process is listening there");
+  sys->fail("connect", freebsd.eagain);  // alive, its queue full
+  EXPECT_EQ(platform->local_listen(path, error), runtime::invalid_handle);
+  EXPECT_EQ(error, "listen " + path + ": another process is listening there");
+  sys->fail("connect", freebsd.eacces);
+  EXPECT_EQ(platform->local_listen(path, error), runtime::invalid_handle);
+  EXPECT_EQ(error, "listen " + path + ": cannot tell whether the socket is in use: error 13");
+  EXPECT_TRUE(sys->unlinked.empty());
+
+  sys->fail("connect", freebsd.econnrefused);  // nobody answers: a crashed daemon's leftover
+  EXPECT_NE(platform->local_listen(path, error), runtime::invalid_handle) << error;
+  EXPECT_EQ(sys->unlinked, (std::vector<std::string>{path}));
+  EXPECT_NE(platform->local_listen("/var/run/other.sock", error), runtime::invalid_handle) << error;  // free
+  EXPECT_EQ(sys->unlinked.size(), 1u);
+}
+
+TEST_F(platform_test, read_private_file_reads_a_regular_file_and_warns_about_its_mode) {
+  const std::string path = "/usr/local/etc/ppp/chap-secrets";
+  sys->paths[path] = {.type = file_type::regular, .mode = 0600, .size = 17, .device = 1, .inode = 9};
+  sys->contents[path] = "alice * secret *\n";
+  std::string content, warning, error;
+  ASSERT_TRUE(platform->read_private_file(path, content, warning, error)) << error;
+  EXPECT_EQ(content, "alice * secret *\n");
+  EXPECT_EQ(warning, "");
+  sys->paths[path].mode = 0664;
+  ASSERT_TRUE(platform->read_private_file(path, content, warning, error)) << error;
+  EXPECT_EQ(warning, path +
+                         " is mode 0664 (readable by others, writable by its group): a secrets file should be 0600 "
+                         "or 0640");
+
+  sys->paths["/dev/tun0"] = {.type = file_type::other, .mode = 0600, .size = 0, .device = 1, .inode = 3};
+  EXPECT_FALSE(platform->read_private_file("/dev/tun0", content, warning, error));
+  EXPECT_EQ(error, "/dev/tun0: not a regular file");
+  sys->fail_open("/nowhere", freebsd.enoent);
+  EXPECT_FALSE(platform->read_private_file("/nowhere", content, warning, error));
+  EXPECT_EQ(error, "/nowhere: cannot open: error 2");
+  EXPECT_EQ(content, "alice * secret *\n");  // unchanged on failure
 }
 
 TEST_F(platform_test, stream_read_maps_eof_would_block_and_errors) {

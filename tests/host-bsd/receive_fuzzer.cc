@@ -33,10 +33,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   core::packet_list out;
   std::uint32_t got = 0;
   if (path == 0) {
-    got = tun_read(sys, 5, *pool, out, 4, counters);
+    got = tun_read(sys, 5, *pool, out, 4, counters).packets;
   } else {
     const gre_state state{.mode = path == 1 ? capture_mode::raw : capture_mode::divert, .receive_fd = 5, .send_fd = 6};
-    got = gre_receive(sys, state, *pool, out, 4, counters);
+    got = gre_receive(sys, state, *pool, out, 4, counters).packets;
   }
   assert(got == out.size() && got <= 1);
   for (pptpkit_packet& p : out) {

@@ -39,7 +39,7 @@ class tun_data_path : public ::testing::TestWithParam<const os_constants*> {
 TEST_P(tun_data_path, read_pulls_the_af_header_in_place_and_flags_ipv6) {
   sys.inbox(7).push_back({frame(c().af_inet, ipv4_packet)});
   sys.inbox(7).push_back({frame(c().af_inet6, ipv6_packet)});
-  ASSERT_EQ(tun_read(sys, 7, *pool, out, 8, counters), 2u);
+  ASSERT_EQ(tun_read(sys, 7, *pool, out, 8, counters).packets, 2u);
   pptpkit_packet& v4 = out.front();
   // The frame was read at the pool's headroom; the header was pulled, not copied away.
   EXPECT_EQ(v4.offset, pool->headroom() + tun_af_header_size);
@@ -57,7 +57,7 @@ TEST_P(tun_data_path, runts_and_unknown_families_are_counted_drops_and_reading_g
   sys.inbox(7).push_back({frame(c().af_inet6 == 28 ? 24 : 28,  // the *other* BSD's AF_INET6
                                 ipv6_packet)});
   sys.inbox(7).push_back({frame(c().af_inet, ipv4_packet)});
-  EXPECT_EQ(tun_read(sys, 7, *pool, out, 8, counters), 1u);
+  EXPECT_EQ(tun_read(sys, 7, *pool, out, 8, counters).packets, 1u);
   EXPECT_EQ(counters.tun_rx_runt, 1u);
   EXPECT_EQ(counters.tun_rx_bad_family, 2u);
   EXPECT_EQ(pool->available(), pool->capacity() - 1);  // every dropped packet went back
@@ -67,9 +67,9 @@ TEST_P(tun_data_path, read_stops_at_max_and_on_would_block_without_losing_packet
   for (int i = 0; i < 3; ++i) {
     sys.inbox(7).push_back({frame(c().af_inet, ipv4_packet)});
   }
-  EXPECT_EQ(tun_read(sys, 7, *pool, out, 2, counters), 2u);
-  EXPECT_EQ(tun_read(sys, 7, *pool, out, 8, counters), 1u);
-  EXPECT_EQ(tun_read(sys, 7, *pool, out, 8, counters), 0u);
+  EXPECT_EQ(tun_read(sys, 7, *pool, out, 2, counters).packets, 2u);
+  EXPECT_EQ(tun_read(sys, 7, *pool, out, 8, counters).packets, 1u);
+  EXPECT_EQ(tun_read(sys, 7, *pool, out, 8, counters).packets, 0u);
   EXPECT_EQ(counters.tun_rx_error, 0u);
   EXPECT_EQ(pool->available(), pool->capacity() - 3);
 }
@@ -78,10 +78,47 @@ TEST_P(tun_data_path, an_exhausted_pool_is_counted_and_leaves_the_frame_in_the_k
   auto small = core::packet_pool::create({.packets = 1});
   sys.inbox(7).push_back({frame(c().af_inet, ipv4_packet)});
   sys.inbox(7).push_back({frame(c().af_inet, ipv4_packet)});
-  EXPECT_EQ(tun_read(sys, 7, *small, out, 8, counters), 1u);
+  const runtime::batch_result r = tun_read(sys, 7, *small, out, 8, counters);
+  EXPECT_EQ(r.packets, 1u);
+  EXPECT_EQ(r.status, runtime::batch_status::pool_empty);  // not an error: the frame waits in the kernel
   EXPECT_EQ(counters.rx_pool_exhausted, 1u);
   EXPECT_EQ(sys.inbox(7).size(), 1u);
+  EXPECT_EQ(tun_read(sys, 7, *small, out, 8, counters).status, runtime::batch_status::pool_empty);
+  EXPECT_EQ(sys.inbox(7).size(), 1u);
   small->free_list(out);
+}
+
+// Row 7 of issue 14: a tun whose device is gone fails every read, and kqueue keeps reporting it. Such a
+// read is `failed` — the session is over — while EAGAIN, EINTR and ENOBUFS only end this batch.
+TEST_P(tun_data_path, a_vanished_device_fails_reads_and_writes_and_transient_errors_do_not) {
+  sys.fail("read", c().eagain, 7);
+  EXPECT_EQ(tun_read(sys, 7, *pool, out, 8, counters).status, runtime::batch_status::ok);
+  sys.fail("read", c().enobufs, 7);
+  EXPECT_EQ(tun_read(sys, 7, *pool, out, 8, counters).status, runtime::batch_status::ok);
+  sys.fail("read", c().eintr, 7);  // retried at once
+  sys.inbox(7).push_back({frame(c().af_inet, ipv4_packet)});
+  EXPECT_EQ(tun_read(sys, 7, *pool, out, 8, counters).packets, 1u);
+  pool->free_list(out);
+
+  sys.fail("read", c().enxio, 7);
+  const runtime::batch_result r = tun_read(sys, 7, *pool, out, 8, counters);
+  EXPECT_EQ(r.status, runtime::batch_status::failed);
+  EXPECT_EQ(r.error, "tun read: error 6");
+  EXPECT_EQ(pool->available(), pool->capacity());
+
+  core::packet_list in;
+  for (int i = 0; i < 3; ++i) {
+    pptpkit_packet* p = pool->alloc();
+    std::memcpy(core::put(*p, 20), ipv4_packet.data(), 20);
+    in.push_back(*p);
+  }
+  sys.fail("write", c().enxio, 7);
+  const runtime::batch_result w = tun_write(sys, 7, in, counters);
+  EXPECT_EQ(w.status, runtime::batch_status::failed);
+  EXPECT_EQ(w.packets, 0u);
+  EXPECT_TRUE(sys.writes.empty());  // the rest was dropped without trying again
+  EXPECT_EQ(counters.tun_tx_error, 3u);
+  EXPECT_EQ(pool->available(), pool->capacity());
 }
 
 TEST_P(tun_data_path, write_pushes_the_family_into_the_headroom_without_copying) {
@@ -94,7 +131,7 @@ TEST_P(tun_data_path, write_pushes_the_family_into_the_headroom_without_copying)
   core::packet_list in;
   in.push_back(*v4);
   in.push_back(*v6);
-  EXPECT_EQ(tun_write(sys, 7, in, counters), 2u);
+  EXPECT_EQ(tun_write(sys, 7, in, counters).packets, 2u);
   EXPECT_TRUE(in.empty());
   ASSERT_EQ(sys.writes.size(), 2u);
   EXPECT_EQ(sys.writes[0].bytes, frame(c().af_inet, ipv4_packet));
@@ -113,7 +150,7 @@ TEST_P(tun_data_path, write_without_headroom_or_with_an_error_drops_and_counts) 
   in.push_back(*full);
   in.push_back(*fails);
   sys.fail("write", 55, 7);
-  EXPECT_EQ(tun_write(sys, 7, in, counters), 0u);
+  EXPECT_EQ(tun_write(sys, 7, in, counters).packets, 0u);
   EXPECT_EQ(counters.tun_tx_no_headroom, 1u);
   EXPECT_EQ(counters.tun_tx_error, 1u);
   EXPECT_EQ(pool->available(), pool->capacity());
@@ -125,8 +162,8 @@ TEST_P(tun_data_path, data_path_does_not_allocate) {
     sys.inbox(7).push_back({frame(c().af_inet, ipv4_packet)});
   }
   pptpkit::testing::allocation_scope scope;
-  EXPECT_EQ(tun_read(sys, 7, *pool, out, 8, counters), 8u);
-  EXPECT_EQ(tun_write(sys, 7, out, counters), 8u);
+  EXPECT_EQ(tun_read(sys, 7, *pool, out, 8, counters).packets, 8u);
+  EXPECT_EQ(tun_write(sys, 7, out, counters).packets, 8u);
   EXPECT_EQ(scope.allocations(), 0u);
 }
 

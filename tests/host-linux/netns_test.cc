@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -380,7 +381,7 @@ TEST_F(netns_test, tun_reads_and_writes_ip_packets_in_batches) {
   out.push_back(packet_with(udp4(kPeer, kLocal, 5000, "world")));
   {
     testing::allocation_scope scope;
-    EXPECT_EQ(platform_->tun_write(tun, out), 2u);
+    EXPECT_EQ(platform_->tun_write(tun, out).packets, 2u);
     EXPECT_EQ(scope.allocations(), 0u);
   }
   char buf[64] = {};
@@ -393,9 +394,102 @@ TEST_F(netns_test, tun_reads_and_writes_ip_packets_in_batches) {
   ::close(listener);
 
   out.push_back(packet_with({0x00, 0x01, 0x02}));  // not an IP packet: the kernel refuses it
-  EXPECT_EQ(platform_->tun_write(tun, out), 0u);
+  EXPECT_EQ(platform_->tun_write(tun, out).packets, 0u);
   EXPECT_EQ(platform_->counters().tun_tx_errors, 1u);
   EXPECT_EQ(pool_->available(), pool_->capacity());
+  platform_->close(tun);
+}
+
+// Row 7 of issue 14: an interface deleted under the daemon (`ip link del`, a network manager). The
+// descriptor stays open but is detached from the interface: epoll reports EPOLLERR on every wait (not
+// EPOLLIN, not EPOLLHUP), read and write fail with EBADFD, forever. tun_read and tun_write say `failed`
+// each time, and the readiness says `failed`, so the runtime can end the session instead of spinning.
+TEST_F(netns_test, a_deleted_interface_fails_reads_and_writes_and_the_poller_says_failed) {
+  std::string name;
+  const handle tun = open_tun("pptp3", name);
+  ASSERT_GE(tun, 0);
+  platform_->watch(tun, true, false);
+  send_udp4(kPeer, "queued before the delete");
+  ASSERT_TRUE(wait_readable(tun));
+  ASSERT_EQ(std::system("ip link del pptp3"), 0);
+
+  for (int round = 0; round < 3; ++round) {  // the same answer every time: it never goes away
+    ready_.clear();
+    platform_->wait(platform_->now_ns() + kSecond, ready_);
+    ASSERT_EQ(ready_.size(), 1u);
+    EXPECT_EQ(ready_[0].h, tun);
+    EXPECT_TRUE(ready_[0].failed);
+    EXPECT_FALSE(ready_[0].readable);
+
+    core::packet_list in;
+    const runtime::batch_result r = platform_->tun_read(tun, *pool_, in, 64);
+    EXPECT_EQ(r.status, runtime::batch_status::failed);
+    EXPECT_EQ(r.packets, 0u);
+    EXPECT_EQ(r.error, "TUN read: File descriptor in bad state");
+
+    core::packet_list out;
+    out.push_back(packet_with(udp4(kPeer, kLocal, 5000, "one")));
+    out.push_back(packet_with(udp4(kPeer, kLocal, 5000, "two")));
+    const runtime::batch_result w = platform_->tun_write(tun, out);
+    EXPECT_EQ(w.status, runtime::batch_status::failed);
+    EXPECT_EQ(w.packets, 0u);
+    EXPECT_EQ(w.error, "TUN write: File descriptor in bad state");
+    EXPECT_TRUE(out.empty());
+  }
+  EXPECT_EQ(pool_->available(), pool_->capacity());
+  EXPECT_EQ(platform_->counters().tun_failed, 6u);
+  platform_->close(tun);
+}
+
+// Row 14 of issue 14: with the pool empty, nothing is read; the packets wait in the kernel, the handle
+// stays readable (level-triggered), and the result says pool_empty, not "nothing there" nor an error.
+TEST_F(netns_test, an_empty_pool_reads_nothing_and_says_so_for_tun_and_gre) {
+  std::string name;
+  const handle tun = open_tun("pptp4", name);
+  ASSERT_GE(tun, 0);
+  platform_->watch(tun, true, false);
+  std::string error;
+  const handle gre = platform_->gre_open(kLoopback, error);
+  ASSERT_GE(gre, 0) << error;
+  for (int i = 0; i < 3; ++i) {
+    send_udp4(kPeer, "waits in the tun queue " + std::to_string(i));
+  }
+  core::packet_list to_self;
+  for (int i = 0; i < 3; ++i) {
+    to_self.push_back(packet_with(gre_frame(0x1234, static_cast<std::uint32_t>(i), 16), kLoopback));
+  }
+  ASSERT_EQ(platform_->gre_send(gre, to_self), 3u);
+  platform_->watch(gre, true, false);
+  ASSERT_TRUE(wait_readable(gre));
+  ASSERT_TRUE(wait_readable(tun));
+
+  // All but two packets taken: a short batch, then nothing.
+  std::vector<pptpkit_packet*> taken(pool_->capacity() - 2);
+  ASSERT_EQ(pool_->alloc_bulk(taken), taken.size());
+  core::packet_list in;
+  runtime::batch_result r = platform_->tun_read(tun, *pool_, in, 64);
+  EXPECT_EQ(r.packets, 2u);
+  EXPECT_EQ(r.status, runtime::batch_status::pool_empty);
+  r = platform_->tun_read(tun, *pool_, in, 64);
+  EXPECT_EQ(r.packets, 0u);
+  EXPECT_EQ(r.status, runtime::batch_status::pool_empty);
+  EXPECT_TRUE(r.error.empty());
+  r = platform_->gre_receive(gre, *pool_, in, 64);
+  EXPECT_EQ(r.packets, 0u);
+  EXPECT_EQ(r.status, runtime::batch_status::pool_empty);
+  ASSERT_TRUE(wait_readable(tun));  // still readable: the kernel kept the rest
+  ASSERT_TRUE(wait_readable(gre));
+
+  pool_->free_list(in);
+  pool_->free_bulk(taken);
+  r = platform_->tun_read(tun, *pool_, in, 64);
+  EXPECT_EQ(r.packets, 1u);
+  EXPECT_EQ(r.status, runtime::batch_status::ok);
+  r = platform_->gre_receive(gre, *pool_, in, 64);
+  EXPECT_EQ(r.packets, 3u);
+  EXPECT_EQ(r.status, runtime::batch_status::ok);
+  pool_->free_list(in);
+  platform_->close(gre);
   platform_->close(tun);
 }
 
@@ -489,11 +583,13 @@ int drop_and_check(const char* dir) {
   __user_cap_data_struct data[2] = {};
   ::syscall(SYS_capget, &header, data);
   const std::uint32_t wanted = (1u << CAP_NET_ADMIN) | (1u << CAP_NET_RAW);
-  if (data[0].effective != wanted || data[0].permitted != wanted || data[1].permitted != 0 ||
-      data[0].inheritable != 0) {
+  // CAP_DAC_READ_SEARCH stays permitted, never effective, for read_private_file().
+  if (data[0].effective != wanted || data[0].permitted != (wanted | 1u << CAP_DAC_READ_SEARCH) ||
+      data[1].permitted != 0 || data[0].inheritable != 0) {
     return 3;
   }
-  if (::prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0 || ::prctl(PR_CAPBSET_READ, CAP_NET_RAW, 0, 0, 0) != 1) {
+  if (::prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0 || ::prctl(PR_CAPBSET_READ, CAP_NET_RAW, 0, 0, 0) != 1 ||
+      ::prctl(PR_CAPBSET_READ, CAP_DAC_READ_SEARCH, 0, 0, 0) != 0) {  // no hook can get it back
     return 4;
   }
   const handle gre = p->gre_open(0, error);
@@ -535,6 +631,74 @@ TEST_F(netns_test, drop_privileges_keeps_only_net_admin_and_net_raw) {
   }
   ASSERT_EQ(::waitpid(again, &status, 0), again);
   EXPECT_EQ(WEXITSTATUS(status), 0) << "an unknown user must be refused with its name";
+}
+
+// Row 12 of issue 14: under --user, the 0600 root secrets file (here also in a 0700 root directory) could
+// no longer be read, so SIGHUP kept the old secrets. read_private_file() reads it with CAP_DAC_READ_SEARCH
+// raised for that open() alone: a plain open() still fails, and the capability is not effective after.
+int read_secrets_after_dropping(const std::string& dir) {
+  auto p = linux_platform::create({.log_level = 0});
+  std::string error;
+  if (!p->drop_privileges("nobody", error)) {
+    std::fprintf(stderr, "drop_privileges: %s\n", error.c_str());
+    return 1;
+  }
+  const std::string secrets = dir + "/chap-secrets";
+  if (::open(secrets.c_str(), O_RDONLY | O_CLOEXEC) >= 0 || errno != EACCES) {
+    return 2;  // the bypass must not be in force outside read_private_file()
+  }
+  std::string content, warning;
+  if (!p->read_private_file(secrets, content, warning, error)) {
+    std::fprintf(stderr, "read_private_file: %s\n", error.c_str());
+    return 3;
+  }
+  if (content != "alice * alice-pw *\nbob * bob-pw *\n" || !warning.empty()) {
+    return 4;
+  }
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  ::syscall(SYS_capget, &header, data);
+  if ((data[0].effective & (1u << CAP_DAC_READ_SEARCH)) != 0) {
+    return 5;
+  }
+  if (p->read_private_file(dir + "/absent", content, warning, error) ||
+      error != dir + "/absent: cannot open: No such file or directory") {
+    return 6;
+  }
+  if (!p->read_private_file(dir + "/open-secrets", content, warning, error) ||
+      warning != dir +
+                     "/open-secrets is mode 0666 (readable by others, writable by others, writable by its group): "
+                     "a secrets file should be 0600 or 0640") {
+    return 7;
+  }
+  return 0;
+}
+
+TEST_F(netns_test, the_secrets_file_stays_readable_after_dropping_privileges) {
+  char dir[] = "/tmp/pptpkit-secrets-XXXXXX";  // 0700, root's
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string secrets = std::string(dir) + "/chap-secrets";
+  const std::string open_secrets = std::string(dir) + "/open-secrets";
+  for (const auto& [path, mode] : {std::pair{secrets, 0600}, std::pair{open_secrets, 0666}}) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, mode);
+    ASSERT_GE(fd, 0);
+    const std::string text = "alice * alice-pw *\nbob * bob-pw *\n";
+    ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    ASSERT_EQ(::fchmod(fd, static_cast<mode_t>(mode)), 0);
+    ::close(fd);
+  }
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::_exit(read_secrets_after_dropping(dir));
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ::unlink(secrets.c_str());
+  ::unlink(open_secrets.c_str());
+  ::rmdir(dir);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "failure code (see read_secrets_after_dropping)";
 }
 
 }  // namespace

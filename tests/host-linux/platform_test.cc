@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -199,14 +200,13 @@ TEST(linux_platform, tcp_connect_accept_and_exchange_over_loopback) {
 
   p->watch(listener, true, false);
   ASSERT_TRUE(wait_for(*p, listener, false));
-  endpoint peer;
-  endpoint local;
-  const handle server = p->tcp_accept(listener, peer, local);
+  const runtime::accept_result accepted = p->tcp_accept(listener);
+  ASSERT_EQ(accepted.status, io_status::ok) << accepted.error;
+  const handle server = accepted.h;
   ASSERT_GE(server, 0);
-  EXPECT_EQ(peer, client_local);
-  EXPECT_EQ(local, (endpoint{kLoopback, port}));
-  endpoint none;
-  EXPECT_EQ(p->tcp_accept(listener, none, none), runtime::invalid_handle);  // nothing else pending
+  EXPECT_EQ(accepted.peer, client_local);
+  EXPECT_EQ(accepted.local, (endpoint{kLoopback, port}));
+  EXPECT_EQ(p->tcp_accept(listener).status, io_status::would_block);  // nothing else pending
 
   const std::uint8_t hello[] = {0x00, 0x9c, 0x00, 0x01};
   auto w = p->stream_write(client, hello);
@@ -245,6 +245,66 @@ TEST(linux_platform, refused_connect_is_reported_with_the_reason) {
   p->close(client);
 }
 
+// Row 6 of issue 14: with every descriptor in use, accept fails with EMFILE and the connection stays in
+// the backlog, so a level-triggered listener stays readable. The host spends its reserve descriptor on the
+// pending connection (the peer reads a clean end of stream), says so, and takes the reserve back.
+TEST(linux_platform, accept_out_of_descriptors_sheds_the_connection_and_keeps_the_reserve) {
+  auto p = linux_platform::create();
+  std::string error;
+  const handle listener = p->tcp_listen({kLoopback, 0}, error);
+  ASSERT_GE(listener, 0) << error;
+  const std::uint16_t port = port_of(listener);
+  std::vector<handle> clients;
+  for (int i = 0; i < 2; ++i) {
+    clients.push_back(p->tcp_connect({kLoopback, port}, error));
+    ASSERT_GE(clients.back(), 0) << error;
+    p->watch(clients.back(), false, true);
+    ASSERT_TRUE(wait_for(*p, clients.back(), true));  // established: both wait in the backlog
+  }
+
+  // Fill the descriptor table: lower the soft limit just above what is open, then take the rest.
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  const int probe = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(probe, 0);
+  ::close(probe);
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(probe + 8);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> filler;
+  for (int fd = 0; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) {
+    filler.push_back(fd);
+  }
+  ASSERT_EQ(errno, EMFILE);
+
+  std::vector<runtime::accept_result> results;
+  for (int i = 0; i < 3; ++i) {
+    results.push_back(p->tcp_accept(listener));
+  }
+  for (int fd : filler) {
+    ::close(fd);
+  }
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(results[i].status, io_status::error) << i;
+    EXPECT_EQ(results[i].error, "accept: Too many open files") << i;
+    EXPECT_TRUE(results[i].shed) << i;
+  }
+  // The backlog is empty now: EMFILE from accept(2) says nothing about a waiting connection.
+  EXPECT_EQ(results[2].status, io_status::would_block) << results[2].error;
+  EXPECT_EQ(p->counters().accept_shed, 2u);
+  EXPECT_EQ(p->counters().accept_exhausted, 2u);
+  for (handle c : clients) {
+    p->watch(c, true, false);
+    ASSERT_TRUE(wait_for(*p, c, false));
+    std::array<std::uint8_t, 4> in{};
+    EXPECT_EQ(p->stream_read(c, in).status, io_status::closed);  // a FIN, not a reset or a hang
+    p->close(c);
+  }
+  p->close(listener);
+}
+
 TEST(linux_platform, listening_on_a_taken_port_names_the_address) {
   auto p = linux_platform::create();
   std::string error;
@@ -270,7 +330,7 @@ TEST(linux_platform, local_socket_round_trip_and_stale_file_replaced) {
   ASSERT_GE(client, 0) << error;
   p->watch(listener, true, false);
   ASSERT_TRUE(wait_for(*p, listener, false));
-  const handle server = p->local_accept(listener);
+  const handle server = p->local_accept(listener).h;
   ASSERT_GE(server, 0);
   const std::uint8_t status[] = {'s', 't', 'a', 't', 'u', 's', '\n'};
   ASSERT_EQ(p->stream_write(client, status).bytes, sizeof(status));
@@ -290,6 +350,77 @@ TEST(linux_platform, local_socket_round_trip_and_stale_file_replaced) {
   p->close(listener);
   EXPECT_EQ(p->local_connect(dir.path + "/absent.sock", error), runtime::invalid_handle);
   EXPECT_NE(error.find("No such file"), std::string::npos) << error;
+}
+
+// Row 13 of issue 14: `--status-socket` naming a regular file deleted it and put the socket there. Only a
+// stale socket (nobody accepts on it) is replaced; a file, a directory or a symlink — even one that
+// points at a stale socket — is refused and left as it was.
+TEST(linux_platform, status_socket_never_replaces_what_is_not_a_stale_socket) {
+  temp_dir dir;
+  auto p = linux_platform::create();
+  std::string error;
+  const std::string file = dir.path + "/chap-secrets";
+  { std::ofstream(file) << "alice * secret *\n"; }
+  EXPECT_EQ(p->local_listen(file, error), runtime::invalid_handle);
+  EXPECT_EQ(error, "listen on " + file + ": " + file + " exists and is not a socket (refusing to replace it)");
+  EXPECT_EQ(read_file(file), "alice * secret *\n");
+
+  const std::string subdir = dir.path + "/run";
+  ASSERT_EQ(::mkdir(subdir.c_str(), 0700), 0);
+  EXPECT_EQ(p->local_listen(subdir, error), runtime::invalid_handle);
+  EXPECT_NE(error.find("is not a socket"), std::string::npos) << error;
+
+  const std::string stale = dir.path + "/stale.sock";
+  handle listener = p->local_listen(stale, error);
+  ASSERT_GE(listener, 0) << error;
+  p->close(listener);  // the file stays: a stale socket
+  const std::string link = dir.path + "/link.sock";
+  ASSERT_EQ(::symlink(stale.c_str(), link.c_str()), 0);
+  EXPECT_EQ(p->local_listen(link, error), runtime::invalid_handle);
+  EXPECT_NE(error.find("is not a socket"), std::string::npos) << error;
+  struct stat st {};
+  EXPECT_EQ(::lstat(link.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+
+  listener = p->local_listen(stale, error);  // the stale socket itself is replaced
+  EXPECT_GE(listener, 0) << error;
+  p->close(listener);
+}
+
+// Row 12 and item 6 of issue 14: the secrets file is read through the platform, which says when its mode
+// lets others read it or anyone but its owner write it; a FIFO is refused without blocking.
+TEST(linux_platform, private_file_is_read_with_a_warning_about_its_mode) {
+  temp_dir dir;
+  auto p = linux_platform::create();
+  const std::string path = dir.path + "/chap-secrets";
+  { std::ofstream(path) << "alice * secret *\n"; }
+  std::string content, warning, error;
+  const std::pair<mode_t, std::string> cases[] = {
+      {0600, ""},
+      {0640, ""},
+      {0644, "readable by others"},
+      {0620, "writable by its group"},
+      {0602, "writable by others"},
+  };
+  for (const auto& [mode, what] : cases) {
+    ASSERT_EQ(::chmod(path.c_str(), mode), 0);
+    ASSERT_TRUE(p->read_private_file(path, content, warning, error)) << error;
+    EXPECT_EQ(content, "alice * secret *\n");
+    if (what.empty()) {
+      EXPECT_EQ(warning, "") << std::oct << mode;
+    } else {
+      char octal[8];
+      std::snprintf(octal, sizeof(octal), "%04o", static_cast<unsigned>(mode));
+      EXPECT_EQ(warning, path + " is mode " + octal + " (" + what + "): a secrets file should be 0600 or 0640");
+    }
+  }
+  const std::string fifo = dir.path + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_FALSE(p->read_private_file(fifo, content, warning, error));
+  EXPECT_EQ(error, fifo + ": not a regular file");
+  EXPECT_FALSE(p->read_private_file(dir.path + "/absent", content, warning, error));
+  EXPECT_EQ(error, dir.path + "/absent: cannot open: No such file or directory");
+  EXPECT_EQ(content, "alice * secret *\n");  // unchanged on failure
 }
 
 // --- signals and deadlines ---

@@ -520,6 +520,69 @@ TEST_F(hostile_test, the_address_pool_runs_out_cleanly) {
   EXPECT_EQ(server.daemon->session_count(), 3u);
 }
 
+// Issue row 6: past RLIMIT_NOFILE, accept failed with EMFILE on a level-triggered listener that stayed
+// readable: 100 % CPU and a log line per failure. Now the listener pauses for a second after a failure,
+// with one line and one count per pause; on a host with a reserve descriptor each attempt sheds the
+// connection it could not take; once descriptors are back, clients get in.
+TEST_F(hostile_test, accept_out_of_descriptors_backs_off_with_one_line_per_pause) {
+  node& server = start_server();
+  server.host->accept_emfile = true;
+  auto [attacker, h] = raw_control_connection();
+  run_for(5 * s);  // run_until fails the test if the loop never lets virtual time advance
+  const std::size_t lines = server.host->count_logs("accept failed: accept: Too many open files");
+  EXPECT_GE(lines, 4u);  // one per second
+  EXPECT_LE(lines, 6u);
+  EXPECT_LE(server.host->accept_calls, 2 * lines);
+  EXPECT_EQ(counter(server, "accept_failed"), lines);
+
+  server.host->accept_sheds = true;  // host-linux and host-bsd: the reserve descriptor takes it and closes it
+  run_for(2 * s);
+  std::uint8_t buf[4];
+  EXPECT_EQ(attacker->stream_read(h, buf).status, io_status::closed);
+
+  server.host->accept_emfile = false;
+  node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
+  ASSERT_TRUE(run_until([&] { return up(a) && up(server); }));
+  EXPECT_TRUE(ping_through(a, server, 33));
+}
+
+// Issue row 7: an interface deleted under the daemon (`ip link del pptp0`, a network manager) failed
+// every read, and the loop read and logged it at full speed while status still showed the session.
+// Now that session alone ends, once: the call is cleared (the client hears it), ip-down runs, the
+// address returns to the pool, and one "session down" line says why.
+TEST_F(hostile_test, a_deleted_interface_ends_its_session_once_without_spinning) {
+  auto o = server_options();
+  o.remoteip = parse_ranges("10.0.0.100-101");  // two addresses: a third client needs alice's back
+  node& server = start("server", server_ip, o);
+  node& a = start_client("alice", 0xc6336401, "alice", "alice-pw");
+  ASSERT_TRUE(run_until([&] { return up(a) && up(server); }));
+  node& b = start_client("bob", 0xc6336402, "bob", "bob-pw");
+  ASSERT_TRUE(run_until([&] { return up(b) && up(server, 2); }));
+  sim_tun* deleted = server.host->tun("pptp0");
+  ASSERT_NE(deleted, nullptr);
+  ASSERT_EQ(deleted->config.peer, 0x0a000064u);  // 10.0.0.100: alice's
+  const std::size_t hooks_before = server.host->hooks().size();
+
+  deleted->gone = true;
+  ASSERT_TRUE(run_until([&] { return a.daemon->finished() && server.daemon->session_count() == 1; }));
+  run_for(2 * s);  // and nothing more happens: no read, no line
+  EXPECT_EQ(deleted->reads, 1u);
+  EXPECT_EQ(server.host->count_logs("interface pptp0 failed"), 1u);
+  EXPECT_TRUE(server.host->logged("session down: interface pptp0 failed (TUN read: File descriptor in bad state)"));
+  EXPECT_EQ(counter(server, "tun_failed"), 1u);
+  EXPECT_FALSE(deleted->open);
+  ASSERT_EQ(server.host->hooks().size(), hooks_before + 1);
+  EXPECT_EQ(server.host->hooks().back().path, "/etc/ppp/ip-down");
+  EXPECT_EQ(server.host->hooks().back().args[0], "pptp0");
+  EXPECT_TRUE(a.host->logged("session down:"));  // the call was cleared: the client knows
+  EXPECT_EQ(status_field(server.daemon->status_report(), "user"), "bob");
+  EXPECT_TRUE(ping_through(b, server, 35));
+
+  node& c = start_client("carol", 0xc6336403, "carol", "carol-pw");  // alice's address is free again
+  ASSERT_TRUE(run_until([&] { return up(c) && up(server, 3); }));
+  EXPECT_EQ(c.host->tun("pptp0")->config.local, 0x0a000064u);
+}
+
 TEST_F(hostile_test, partial_control_writes_are_resumed) {
   node& server = start_server();
   server.host->stream_window = 3;  // every control message goes out in pieces

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "pptpkit/testing/sim_platform.hpp"
+
 namespace {
 
 using namespace pptpkit::runtime;
@@ -143,6 +145,34 @@ TEST(chap_secrets, errors_name_the_file_and_line) {
   EXPECT_NE(message("alice * x 10.0.0.300\n").find("'10.0.0.300' is not an IPv4 address"), std::string::npos);
   EXPECT_NE(message("alice * x - 10.0.0.1\n").find("'-' must be the only address"), std::string::npos);
   EXPECT_EQ(message("# only a comment\n\n"), "no error");
+}
+
+// Row 12 of issue 14: the daemon reads chap-secrets through the platform (which can still read it after
+// dropping privileges), keeps the platform's warning about the file's mode even when parsing fails, and
+// reports an unreadable file as a parse_error, so the caller keeps its old secrets.
+TEST(chap_secrets, loaded_through_the_platform_with_its_warning) {
+  pptpkit::testing::sim_network net(1);
+  pptpkit::testing::sim_host& host = net.add_host("server", 0xc0000201);
+  host.files["/etc/ppp/chap-secrets"] = {"alice * alice-pw *\n", 0644, true};
+  std::string warning;
+  const chap_secrets s = chap_secrets::load(host, "/etc/ppp/chap-secrets", warning);
+  ASSERT_EQ(s.entries().size(), 1u);
+  EXPECT_EQ(s.entries()[0].secret, "alice-pw");
+  EXPECT_EQ(warning, "/etc/ppp/chap-secrets is mode 0644 (readable by others): a secrets file should be 0600 or 0640");
+
+  host.files["/etc/ppp/chap-secrets"] = {"alice *\n", 0666, true};
+  warning.clear();
+  EXPECT_THROW(chap_secrets::load(host, "/etc/ppp/chap-secrets", warning), parse_error);
+  EXPECT_NE(warning.find("is mode 0666"), std::string::npos) << warning;
+
+  host.files["/etc/ppp/chap-secrets"].readable = false;
+  try {
+    chap_secrets::load(host, "/etc/ppp/chap-secrets", warning);
+    ADD_FAILURE() << "an unreadable file must throw";
+  } catch (const parse_error& e) {
+    EXPECT_STREQ(e.what(), "/etc/ppp/chap-secrets: cannot open: Permission denied");
+  }
+  EXPECT_EQ(host.private_reads, 3u);
 }
 
 TEST(config, key_value_lines_comments_quotes_and_flags) {

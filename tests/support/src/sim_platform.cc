@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "pptpkit/core/packet.hpp"
 #include "pptpkit/core/pool.hpp"
@@ -87,6 +90,11 @@ sim_network::stream* sim_network::find_stream(handle h) {
   return it == streams_.end() ? nullptr : &it->second;
 }
 
+const sim_network::stream* sim_network::find_stream(handle h) const {
+  const auto it = streams_.find(h);
+  return it == streams_.end() ? nullptr : &it->second;
+}
+
 // ------------------------------------------------------------------------------------------ host
 sim_host::sim_host(sim_network& net, std::string name, std::uint32_t address, std::uint64_t seed)
     : net_(net), name_(std::move(name)), address_(address), rng_(seed) {
@@ -161,17 +169,26 @@ handle sim_host::tcp_listen(endpoint local, std::string& error) {
   return h;
 }
 
-handle sim_host::tcp_accept(handle listener, endpoint& peer, endpoint& local) {
+runtime::accept_result sim_host::tcp_accept(handle listener) {
+  ++accept_calls;
   auto it = net_.listeners_.find(listener);
   if (it == net_.listeners_.end() || it->second.pending.empty()) {
-    return invalid_handle;
+    return {};
+  }
+  if (accept_emfile) {
+    runtime::accept_result r{io_status::error, invalid_handle, {}, {}, "accept: Too many open files", false};
+    if (accept_sheds) {
+      const handle shed = it->second.pending.front();
+      it->second.pending.pop_front();
+      close(shed);
+      r.shed = true;
+    }
+    return r;
   }
   const handle h = it->second.pending.front();
   it->second.pending.pop_front();
   auto* s = net_.find_stream(h);
-  peer = s->remote;
-  local = s->local;
-  return h;
+  return {io_status::ok, h, s->remote, s->local, {}, false};
 }
 
 handle sim_host::tcp_connect(endpoint remote, std::string& error) {
@@ -241,6 +258,10 @@ bool sim_host::tcp_connected(handle h, endpoint& local, std::string& error) {
 }
 
 handle sim_host::local_listen(const std::string& path, std::string& error) {
+  if (files.contains(path)) {
+    error = "listen on " + path + ": " + path + " exists and is not a socket (refusing to replace it)";
+    return invalid_handle;
+  }
   for (auto& [h, l] : net_.listeners_) {
     if (l.path == path) {
       error = path + ": Address already in use";
@@ -276,9 +297,11 @@ handle sim_host::local_connect(const std::string& path, std::string& error) {
   return invalid_handle;
 }
 
-handle sim_host::local_accept(handle listener) {
-  endpoint a, b;
-  return tcp_accept(listener, a, b);
+runtime::accept_result sim_host::local_accept(handle listener) {
+  runtime::accept_result r = tcp_accept(listener);
+  r.peer = {};
+  r.local = {};
+  return r;
 }
 
 io_result sim_host::stream_read(handle h, std::span<std::uint8_t> out) {
@@ -379,12 +402,32 @@ handle sim_host::gre_open(std::uint32_t, std::string& error) {
   return gre_;
 }
 
-std::uint32_t sim_host::gre_receive(handle h, core::packet_pool& pool, core::packet_list& out, std::uint32_t max) {
+void sim_host::apply_pool_cap(core::packet_pool& pool) {
+  while (pool.available() > pool_cap) {
+    held_.push_back(*pool.alloc());
+  }
+  while (pool.available() < pool_cap && !held_.empty()) {
+    pool.free(held_.pop_front());
+  }
+}
+
+void sim_host::release_pool() {
+  pool_cap = UINT32_MAX;
+  while (pptpkit_packet* p = held_.pop_front()) {
+    free_packet(p);
+  }
+}
+
+runtime::batch_result sim_host::gre_receive(handle h, core::packet_pool& pool, core::packet_list& out,
+                                            std::uint32_t max) {
   probe_scope probe(*this);
-  std::uint32_t n = 0;
-  while (h == gre_ && n < max && !gre_rx_.empty()) {
+  ++gre_receive_calls;
+  apply_pool_cap(pool);
+  runtime::batch_result r;
+  while (h == gre_ && r.packets < max && !gre_rx_.empty()) {
     pptpkit_packet* p = pool.alloc();
     if (p == nullptr) {
+      r.status = runtime::batch_status::pool_empty;
       break;
     }
     auto& [from, bytes] = gre_rx_.front();
@@ -393,9 +436,9 @@ std::uint32_t sim_host::gre_receive(handle h, core::packet_pool& pool, core::pac
     p->aux = from;
     out.push_back(*p);
     gre_rx_.pop_front();
-    ++n;
+    ++r.packets;
   }
-  return n;
+  return r;
 }
 
 std::uint32_t sim_host::gre_send(handle h, core::packet_list& in) {
@@ -467,17 +510,23 @@ bool sim_host::tun_add_route(handle h, const runtime::route& r, std::string& err
   return true;
 }
 
-std::uint32_t sim_host::tun_read(handle h, core::packet_pool& pool, core::packet_list& out, std::uint32_t max) {
+runtime::batch_result sim_host::tun_read(handle h, core::packet_pool& pool, core::packet_list& out, std::uint32_t max) {
   probe_scope probe(*this);
   auto it = tuns_.find(h);
   if (it == tuns_.end() || !it->second->open) {
-    return 0;
+    return {};
   }
-  std::uint32_t n = 0;
+  ++it->second->reads;
+  if (it->second->gone) {
+    return {0, runtime::batch_status::failed, "TUN read: File descriptor in bad state"};
+  }
+  apply_pool_cap(pool);
+  runtime::batch_result r;
   auto& q = it->second->from_stack;
-  while (n < max && !q.empty()) {
+  while (r.packets < max && !q.empty()) {
     pptpkit_packet* p = pool.alloc();
     if (p == nullptr) {
+      r.status = runtime::batch_status::pool_empty;
       break;
     }
     const auto len = static_cast<std::uint32_t>(std::min<std::size_t>(q.front().size(), core::tailroom(*p)));
@@ -487,23 +536,27 @@ std::uint32_t sim_host::tun_read(handle h, core::packet_pool& pool, core::packet
     }
     out.push_back(*p);
     q.pop_front();
-    ++n;
+    ++r.packets;
   }
-  return n;
+  return r;
 }
 
-std::uint32_t sim_host::tun_write(handle h, core::packet_list& in) {
+runtime::batch_result sim_host::tun_write(handle h, core::packet_list& in) {
   probe_scope probe(*this);
   auto it = tuns_.find(h);
-  std::uint32_t n = 0;
+  runtime::batch_result r;
+  const bool gone = it != tuns_.end() && it->second->gone;
+  if (gone) {
+    r = {0, runtime::batch_status::failed, "TUN write: File descriptor in bad state"};
+  }
   while (pptpkit_packet* p = in.pop_front()) {
-    if (it != tuns_.end() && it->second->open) {
+    if (it != tuns_.end() && it->second->open && !gone) {
       it->second->to_stack.emplace_back(core::data(*p), core::data(*p) + p->length);
-      ++n;
+      ++r.packets;
     }
     free_packet(p);
   }
-  return n;
+  return r;
 }
 
 void sim_host::watch(handle h, bool readable, bool writable) {
@@ -514,16 +567,10 @@ void sim_host::unwatch(handle h) {
   watched_.erase(h);
 }
 
-void sim_host::wait(std::uint64_t deadline_ns, std::vector<runtime::readiness>& ready) {
-  probe_scope probe(*this);
-  if (on_wait) {
-    on_wait();
-  }
-  last_deadline = deadline_ns;
-  const std::size_t before = ready.size();
+void sim_host::collect_ready(std::vector<runtime::readiness>& ready) const {
   for (const auto& [h, interest] : watched_) {
     runtime::readiness r{h, false, false, false};
-    if (auto* s = net_.find_stream(h)) {
+    if (const auto* s = net_.find_stream(h)) {
       r.readable = interest.first && (!s->rx.empty() || s->eof || s->reset);
       const auto* peer = net_.find_stream(s->peer);
       const std::size_t unread = s->in_flight + (peer != nullptr ? peer->rx.size() : 0);
@@ -534,15 +581,33 @@ void sim_host::wait(std::uint64_t deadline_ns, std::vector<runtime::readiness>& 
     } else if (h == gre_) {
       r.readable = interest.first && !gre_rx_.empty();
     } else if (auto t = tuns_.find(h); t != tuns_.end()) {
-      r.readable = interest.first && t->second->open && !t->second->from_stack.empty();
+      r.readable = interest.first && t->second->open && !t->second->gone && !t->second->from_stack.empty();
+      r.failed = t->second->open && t->second->gone;  // EPOLLERR, whatever the interest
     }
     if (r.readable || r.writable || r.failed) {
       ready.push_back(r);
     }
   }
+}
+
+bool sim_host::would_wake() const {
   if (signals_ != 0) {
-    // A signal interrupts the wait like EINTR; the caller reads it with take_signals().
+    return true;
   }
+  std::vector<runtime::readiness> ready;
+  collect_ready(ready);
+  return !ready.empty();
+}
+
+void sim_host::wait(std::uint64_t deadline_ns, std::vector<runtime::readiness>& ready) {
+  probe_scope probe(*this);
+  if (on_wait) {
+    on_wait();
+  }
+  last_deadline = deadline_ns;
+  const std::size_t before = ready.size();
+  collect_ready(ready);
+  // A signal interrupts the wait like EINTR; the caller reads it with take_signals().
   last_ready = ready.size() - before + (signals_ != 0 ? 1 : 0);
 }
 
@@ -550,6 +615,36 @@ std::uint32_t sim_host::take_signals() {
   const std::uint32_t s = signals_;
   signals_ = 0;
   return s;
+}
+
+bool sim_host::read_private_file(const std::string& path, std::string& content, std::string& warning,
+                                 std::string& error) {
+  probe_scope probe(*this);
+  ++private_reads;
+  warning.clear();
+  if (const auto it = files.find(path); it != files.end()) {
+    if (!it->second.readable) {
+      error = path + ": cannot open: Permission denied";
+      return false;
+    }
+    content = it->second.content;
+    warning = runtime::private_file_warning(path, it->second.mode);
+    return true;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = path + ": cannot open: " + std::strerror(errno);
+    return false;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  content = std::move(text).str();
+  std::error_code ec;
+  const auto perms = std::filesystem::status(path, ec).permissions();
+  if (!ec) {
+    warning = runtime::private_file_warning(path, static_cast<std::uint32_t>(perms) & 07777u);
+  }
+  return true;
 }
 
 void sim_host::run_hook(const std::string& path, const std::vector<std::string>& args,

@@ -5,7 +5,9 @@
 // Everything here is portable C++ over a bsd_sys; only the bsd_sys given to the constructor decides
 // whether it talks to a BSD kernel (create_native_sys()) or to the tests' fake. Handles are the
 // kernel's descriptors; the platform remembers which ones are tun interfaces and GRE endpoints so that
-// close() tears them down properly.
+// close() tears them down properly. One descriptor (/dev/null) is kept in reserve: when accept fails
+// with EMFILE or ENFILE it is closed, the pending connection accepted and closed at once (a clean close
+// for the peer instead of a wait in the backlog), and the reserve opened again.
 // Ownership: the platform owns the bsd_sys and every descriptor it returned until close().
 // Threading: one thread drives it (runtime/platform.hpp).
 #pragma once
@@ -36,34 +38,36 @@ class bsd_platform final : public runtime::platform {
   void log(std::uint32_t level, std::string_view component, std::string_view text) override;
 
   runtime::handle tcp_listen(runtime::endpoint local, std::string& error) override;
-  runtime::handle tcp_accept(runtime::handle listener, runtime::endpoint& peer, runtime::endpoint& local) override;
+  runtime::accept_result tcp_accept(runtime::handle listener) override;
   runtime::handle tcp_connect(runtime::endpoint remote, std::string& error) override;
   bool tcp_connected(runtime::handle h, runtime::endpoint& local, std::string& error) override;
   runtime::handle local_listen(const std::string& path, std::string& error) override;
   runtime::handle local_connect(const std::string& path, std::string& error) override;
-  runtime::handle local_accept(runtime::handle listener) override;
+  runtime::accept_result local_accept(runtime::handle listener) override;
   runtime::io_result stream_read(runtime::handle h, std::span<std::uint8_t> out) override;
   runtime::io_result stream_write(runtime::handle h, std::span<const std::uint8_t> in) override;
   void close(runtime::handle h) override;
 
   runtime::handle gre_open(std::uint32_t local_address, std::string& error) override;
-  std::uint32_t gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
-                            std::uint32_t max) override;
+  runtime::batch_result gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
+                                    std::uint32_t max) override;
   std::uint32_t gre_send(runtime::handle h, core::packet_list& in) override;
 
   runtime::handle tun_open(const runtime::tun_config& config, std::string& actual_name, std::string& error) override;
   bool tun_set_ipv6(runtime::handle h, std::uint64_t local_interface_id, std::uint64_t peer_interface_id,
                     std::string& error) override;
   bool tun_add_route(runtime::handle h, const runtime::route& r, std::string& error) override;
-  std::uint32_t tun_read(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
-                         std::uint32_t max) override;
-  std::uint32_t tun_write(runtime::handle h, core::packet_list& in) override;
+  runtime::batch_result tun_read(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
+                                 std::uint32_t max) override;
+  runtime::batch_result tun_write(runtime::handle h, core::packet_list& in) override;
 
   void watch(runtime::handle h, bool readable, bool writable) override;
   void unwatch(runtime::handle h) override;
   void wait(std::uint64_t deadline_ns, std::vector<runtime::readiness>& ready) override;
   std::uint32_t take_signals() override;
 
+  bool read_private_file(const std::string& path, std::string& content, std::string& warning,
+                         std::string& error) override;
   void run_hook(const std::string& path, const std::vector<std::string>& args,
                 const std::vector<std::string>& env) override;
   bool drop_privileges(const std::string& user, std::string& error) override;
@@ -73,6 +77,11 @@ class bsd_platform final : public runtime::platform {
  private:
   bsd_platform(std::unique_ptr<bsd_sys> sys, const platform_options& options);
   std::string text(const std::string& what, const sys_result& r);
+  runtime::accept_result accept_next(runtime::handle listener, bool tcp);
+  runtime::accept_result shed_pending(runtime::handle listener, const sys_result& failed);
+  void open_reserve();
+  // local_listen's check of its path: free, or a stale socket (removed); anything else is refused.
+  bool clear_stale_socket(const std::string& path, std::string& error);
 
   struct tun_entry {
     tun_state state;
@@ -83,6 +92,7 @@ class bsd_platform final : public runtime::platform {
   platform_options options_;
   kqueue_poller poller_;
   host_counters counters_;
+  fd_t reserve_fd_ = -1;  // /dev/null, given up to accept one connection when descriptors run out
   std::unordered_map<runtime::handle, tun_entry> tuns_;
   std::unordered_map<runtime::handle, gre_state> gres_;
 };

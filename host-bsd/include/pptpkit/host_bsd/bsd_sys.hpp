@@ -86,6 +86,16 @@ struct inet6_alias {
   std::uint32_t prefix_length = 64;
 };
 
+// What stat(2) says of a file, without the BSD header.
+enum class file_type : std::uint8_t { regular, directory, socket, symlink, other };
+struct file_status {
+  file_type type = file_type::other;
+  std::uint32_t mode = 0;  // permission bits, 07777
+  std::uint64_t size = 0;
+  std::uint64_t device = 0, inode = 0;
+  friend bool operator==(const file_status&, const file_status&) = default;
+};
+
 class bsd_sys {
  public:
   virtual ~bsd_sys() = default;
@@ -120,6 +130,8 @@ class bsd_sys {
   virtual sys_result sendto(fd_t fd, std::span<const std::uint8_t> in, const raw_sockaddr& to) = 0;
   virtual sys_result sendto_inet(fd_t fd, std::span<const std::uint8_t> in, inet_address to) = 0;
   virtual sys_result unlink(const std::string& path) = 0;
+  virtual sys_result lstat(const std::string& path, file_status& out) = 0;  // a symlink describes itself
+  virtual sys_result fstat(fd_t fd, file_status& out) = 0;
   // Writes one RTM_ADD message (destination/mask via gateway) to a PF_ROUTE socket it opens and closes.
   virtual sys_result route_add(std::uint32_t destination, std::uint32_t mask, std::uint32_t gateway) = 0;
 

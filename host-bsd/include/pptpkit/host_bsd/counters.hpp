@@ -1,4 +1,5 @@
-// pptpkit/host_bsd/counters.hpp — every packet host-bsd drops or re-injects, by reason, listed once.
+// pptpkit/host_bsd/counters.hpp — every packet host-bsd drops or re-injects, and every connection it
+// could not accept, by reason, listed once.
 //
 // bsd_platform keeps one host_counters; tun_*, gre_* and divert paths add to it. Each name says why a
 // packet did not go where it was headed, so a drop is never silent.
@@ -25,7 +26,9 @@ namespace pptpkit::host_bsd {
   X(gre_tx_error, "GRE sends that failed (dropped)")                                                     \
   X(divert_reinjected, "diverted packets that were not PPTP GRE, re-injected unchanged")                 \
   X(divert_reinject_error, "re-injections that failed (the packet is lost, as if the rule dropped it)")  \
-  X(rx_pool_exhausted, "reads cut short because the packet pool was empty")
+  X(rx_pool_exhausted, "reads cut short because the packet pool was empty")                              \
+  X(accept_exhausted, "accepts refused for want of descriptors or memory")                               \
+  X(accept_shed, "connections closed at once while out of descriptors (reserve)")
 PPTPKIT_DEFINE_COUNTERS(host_counters, PPTPKIT_HOST_BSD_COUNTERS);
 
 }  // namespace pptpkit::host_bsd

@@ -20,6 +20,7 @@
 #include "pptpkit/core/pool.hpp"
 #include "pptpkit/host_bsd/bsd_sys.hpp"
 #include "pptpkit/host_bsd/counters.hpp"
+#include "pptpkit/runtime/platform.hpp"
 
 namespace pptpkit::host_bsd {
 
@@ -44,8 +45,9 @@ struct gre_state {
 bool gre_open(bsd_sys& sys, std::uint32_t local_address, const capture_options& options, gre_state& state,
               std::string& error);
 void gre_close(bsd_sys& sys, const gre_state& state);
-std::uint32_t gre_receive(bsd_sys& sys, const gre_state& state, core::packet_pool& pool, core::packet_list& out,
-                          std::uint32_t max, host_counters& counters) noexcept;
+// ok or pool_empty (runtime::platform::gre_receive).
+runtime::batch_result gre_receive(bsd_sys& sys, const gre_state& state, core::packet_pool& pool, core::packet_list& out,
+                                  std::uint32_t max, host_counters& counters) noexcept;
 std::uint32_t gre_send(bsd_sys& sys, const gre_state& state, core::packet_list& in, host_counters& counters) noexcept;
 
 // Opens a divert socket bound to `port`: PF_DIVERT first (FreeBSD 14), then PF_INET/IPPROTO_DIVERT.

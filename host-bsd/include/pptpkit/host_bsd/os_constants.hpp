@@ -53,7 +53,7 @@ struct os_constants {
   // <netinet/in.h>
   std::int32_t ipproto_gre, ipproto_divert;
   // <fcntl.h>
-  std::int32_t o_rdwr, o_nonblock, f_getfl, f_setfl;
+  std::int32_t o_rdonly, o_rdwr, o_nonblock, f_getfl, f_setfl;
   // <net/if.h>, <sys/sockio.h>, <net/if_tun.h>, <netinet6/in6_var.h>
   std::int32_t iff_up, iff_pointopoint, iff_multicast;
   unsigned long siocgifflags, siocsifflags, siocsifmtu, siocsifname, siocifdestroy, siocaifaddr, siocaifaddr_in6;
@@ -63,6 +63,7 @@ struct os_constants {
   std::uint16_t ev_add, ev_delete, ev_enable, ev_eof, ev_error;
   // <sys/errno.h>
   std::int32_t enoent, eintr, ebusy, eexist, eagain, einprogress, eprotonosupport, eafnosupport;
+  std::int32_t enxio, ebadf, enomem, eacces, enodev, enfile, emfile, econnaborted, enobufs, econnrefused;
   // <signal.h>
   std::int32_t sighup, sigint, sigpipe, sigterm, sigchld, sigusr1;
 };
@@ -83,6 +84,7 @@ inline constexpr os_constants freebsd{
     .shut_rd = 0,
     .ipproto_gre = 47,
     .ipproto_divert = 258,
+    .o_rdonly = 0x0,
     .o_rdwr = 0x2,
     .o_nonblock = 0x4,
     .f_getfl = 3,
@@ -116,6 +118,16 @@ inline constexpr os_constants freebsd{
     .einprogress = 36,
     .eprotonosupport = 43,
     .eafnosupport = 47,
+    .enxio = 6,
+    .ebadf = 9,
+    .enomem = 12,
+    .eacces = 13,
+    .enodev = 19,
+    .enfile = 23,
+    .emfile = 24,
+    .econnaborted = 53,
+    .enobufs = 55,
+    .econnrefused = 61,
     .sighup = 1,
     .sigint = 2,
     .sigpipe = 13,
@@ -141,6 +153,7 @@ inline constexpr os_constants openbsd{
     .shut_rd = 0,
     .ipproto_gre = 47,
     .ipproto_divert = 258,
+    .o_rdonly = 0x0,
     .o_rdwr = 0x2,
     .o_nonblock = 0x4,
     .f_getfl = 3,
@@ -174,6 +187,16 @@ inline constexpr os_constants openbsd{
     .einprogress = 36,
     .eprotonosupport = 43,
     .eafnosupport = 47,
+    .enxio = 6,
+    .ebadf = 9,
+    .enomem = 12,
+    .eacces = 13,
+    .enodev = 19,
+    .enfile = 23,
+    .emfile = 24,
+    .econnaborted = 53,
+    .enobufs = 55,
+    .econnrefused = 61,
     .sighup = 1,
     .sigint = 2,
     .sigpipe = 13,

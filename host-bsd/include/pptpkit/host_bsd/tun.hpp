@@ -33,8 +33,10 @@ fd_t tun_open(bsd_sys& sys, const runtime::tun_config& config, tun_state& state,
 void tun_close(bsd_sys& sys, fd_t fd, const tun_state& state);
 bool tun_set_ipv6(bsd_sys& sys, const tun_state& state, std::uint64_t local_id, std::uint64_t peer_id,
                   std::string& error);
-std::uint32_t tun_read(bsd_sys& sys, fd_t fd, core::packet_pool& pool, core::packet_list& out, std::uint32_t max,
-                       host_counters& counters) noexcept;
-std::uint32_t tun_write(bsd_sys& sys, fd_t fd, core::packet_list& in, host_counters& counters) noexcept;
+// As runtime::platform::tun_read / tun_write. A read error other than EAGAIN, EINTR, ENOBUFS or ENOMEM,
+// and a write error that names a vanished device (ENXIO, EBADF, ENODEV), is `failed`.
+runtime::batch_result tun_read(bsd_sys& sys, fd_t fd, core::packet_pool& pool, core::packet_list& out,
+                               std::uint32_t max, host_counters& counters);
+runtime::batch_result tun_write(bsd_sys& sys, fd_t fd, core::packet_list& in, host_counters& counters);
 
 }  // namespace pptpkit::host_bsd

@@ -13,8 +13,13 @@
 //    point-to-point address pair, no kernel-generated IPv6 link-local (the PPP peer negotiates one),
 //    then up. tun_set_ipv6() and tun_add_route() are rtnetlink too, so they keep working after
 //    drop_privileges() (CAP_NET_ADMIN is kept; no file under /proc/sys is written).
+//  - drop_privileges() keeps CAP_DAC_READ_SEARCH permitted but not effective; read_private_file()
+//    raises it around one open() of a file a plain open() was refused (the secrets file on SIGHUP).
 //  - Every descriptor is non-blocking and close-on-exec; hooks run with posix_spawn() and are reaped
 //    without waiting.
+//  - One descriptor (/dev/null) is held in reserve: when accept() fails with EMFILE or ENFILE, it is
+//    closed, the pending connection is accepted and closed at once (its peer sees a clean close rather
+//    than hanging in the backlog), and the reserve is opened again (accept_result::shed).
 // Drops a platform cannot hand to the runtime (a truncated datagram, a send error) are counted in
 // linux_counters, the first of each kind is logged, and all of them are logged in one line when
 // take_signals() reports signal_status (SIGUSR1: the runtime's statistics dump).
@@ -37,21 +42,24 @@
 
 namespace pptpkit::host_linux {
 
-#define PPTPKIT_HOST_LINUX_COUNTERS(X)                                                   \
-  X(gre_rx_packets, "GRE datagrams received and handed to the runtime")                  \
-  X(gre_rx_truncated, "GRE datagrams larger than a pool buffer (dropped)")               \
-  X(gre_rx_bad_ip_header, "received datagrams whose IPv4 header is malformed (dropped)") \
-  X(gre_rx_pool_exhausted, "GRE receive batches cut short because the pool was empty")   \
-  X(gre_tx_packets, "GRE packets sent")                                                  \
-  X(gre_tx_errors, "GRE packets the kernel refused (dropped)")                           \
-  X(gre_tx_would_block, "GRE packets dropped because the socket buffer was full")        \
-  X(tun_rx_packets, "IP packets read from TUN devices")                                  \
-  X(tun_rx_truncated, "TUN packets larger than a pool buffer (dropped)")                 \
-  X(tun_rx_bad_version, "TUN packets neither IPv4 nor IPv6 (dropped)")                   \
-  X(tun_rx_pool_exhausted, "TUN reads cut short because the pool was empty")             \
-  X(tun_tx_packets, "IP packets written to TUN devices")                                 \
-  X(tun_tx_errors, "IP packets a TUN device refused (dropped)")                          \
-  X(hooks_started, "hook scripts started")                                               \
+#define PPTPKIT_HOST_LINUX_COUNTERS(X)                                                     \
+  X(gre_rx_packets, "GRE datagrams received and handed to the runtime")                    \
+  X(gre_rx_truncated, "GRE datagrams larger than a pool buffer (dropped)")                 \
+  X(gre_rx_bad_ip_header, "received datagrams whose IPv4 header is malformed (dropped)")   \
+  X(gre_rx_pool_exhausted, "GRE receive batches cut short because the pool was empty")     \
+  X(gre_tx_packets, "GRE packets sent")                                                    \
+  X(gre_tx_errors, "GRE packets the kernel refused (dropped)")                             \
+  X(gre_tx_would_block, "GRE packets dropped because the socket buffer was full")          \
+  X(tun_rx_packets, "IP packets read from TUN devices")                                    \
+  X(tun_rx_truncated, "TUN packets larger than a pool buffer (dropped)")                   \
+  X(tun_rx_bad_version, "TUN packets neither IPv4 nor IPv6 (dropped)")                     \
+  X(tun_rx_pool_exhausted, "TUN reads cut short because the pool was empty")               \
+  X(tun_tx_packets, "IP packets written to TUN devices")                                   \
+  X(tun_tx_errors, "IP packets a TUN device refused (dropped)")                            \
+  X(tun_failed, "TUN reads or writes that found the interface gone (the session is over)") \
+  X(accept_exhausted, "accepts refused for want of descriptors or memory")                 \
+  X(accept_shed, "connections closed at once while out of descriptors (reserve)")          \
+  X(hooks_started, "hook scripts started")                                                 \
   X(hooks_failed, "hook scripts that could not start or exited non-zero")
 
 PPTPKIT_DEFINE_COUNTERS(linux_counters, PPTPKIT_HOST_LINUX_COUNTERS);
@@ -91,34 +99,36 @@ class linux_platform final : public runtime::platform {
   void log(std::uint32_t level, std::string_view component, std::string_view text) override;
 
   runtime::handle tcp_listen(runtime::endpoint local, std::string& error) override;
-  runtime::handle tcp_accept(runtime::handle listener, runtime::endpoint& peer, runtime::endpoint& local) override;
+  runtime::accept_result tcp_accept(runtime::handle listener) override;
   runtime::handle tcp_connect(runtime::endpoint remote, std::string& error) override;
   bool tcp_connected(runtime::handle h, runtime::endpoint& local, std::string& error) override;
   runtime::handle local_listen(const std::string& path, std::string& error) override;
   runtime::handle local_connect(const std::string& path, std::string& error) override;
-  runtime::handle local_accept(runtime::handle listener) override;
+  runtime::accept_result local_accept(runtime::handle listener) override;
   runtime::io_result stream_read(runtime::handle h, std::span<std::uint8_t> out) override;
   runtime::io_result stream_write(runtime::handle h, std::span<const std::uint8_t> in) override;
   void close(runtime::handle h) override;
 
   runtime::handle gre_open(std::uint32_t local_address, std::string& error) override;
-  std::uint32_t gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
-                            std::uint32_t max) override;
+  runtime::batch_result gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
+                                    std::uint32_t max) override;
   std::uint32_t gre_send(runtime::handle h, core::packet_list& in) override;
 
   runtime::handle tun_open(const runtime::tun_config& config, std::string& actual_name, std::string& error) override;
   bool tun_set_ipv6(runtime::handle h, std::uint64_t local_interface_id, std::uint64_t peer_interface_id,
                     std::string& error) override;
   bool tun_add_route(runtime::handle h, const runtime::route& r, std::string& error) override;
-  std::uint32_t tun_read(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
-                         std::uint32_t max) override;
-  std::uint32_t tun_write(runtime::handle h, core::packet_list& in) override;
+  runtime::batch_result tun_read(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
+                                 std::uint32_t max) override;
+  runtime::batch_result tun_write(runtime::handle h, core::packet_list& in) override;
 
   void watch(runtime::handle h, bool readable, bool writable) override;
   void unwatch(runtime::handle h) override;
   void wait(std::uint64_t deadline_ns, std::vector<runtime::readiness>& ready) override;
   std::uint32_t take_signals() override;
 
+  bool read_private_file(const std::string& path, std::string& content, std::string& warning,
+                         std::string& error) override;
   void run_hook(const std::string& path, const std::vector<std::string>& args,
                 const std::vector<std::string>& env) override;
   bool drop_privileges(const std::string& user, std::string& error) override;
@@ -130,12 +140,16 @@ class linux_platform final : public runtime::platform {
   // Logs `what` once per counter (the first occurrence), so a flood of drops cannot flood the log.
   void log_first(std::uint64_t count, std::string_view what, int err);
   int tun_ifindex(runtime::handle h, std::string& error);
+  runtime::accept_result accept_next(runtime::handle listener, bool tcp);
+  // EMFILE/ENFILE: spends the reserve descriptor on the next pending connection and closes it.
+  runtime::accept_result shed_pending(runtime::handle listener, int err);
 
   static constexpr std::uint32_t batch_max = 64;  // PPTPKIT_BATCH_MAX
 
   linux_platform_options options_;
   int epoll_fd_ = -1;
   int signal_fd_ = -1;
+  int reserve_fd_ = -1;  // /dev/null, given up to accept one connection when descriptors run out
   std::uint32_t pending_signals_ = 0;
   linux_counters counters_;
   std::vector<std::pair<int, std::string>> children_;  // running hooks: pid, path

@@ -32,6 +32,8 @@
 
 namespace pptpkit::runtime {
 
+class platform;
+
 class parse_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -104,6 +106,11 @@ class chap_secrets {
   static chap_secrets parse(std::string_view text, const std::string& source = "chap-secrets");
   // Reads and parses a file; throws parse_error when it cannot be read.
   static chap_secrets load(const std::string& path);
+  // The daemon's way: reads the file with platform::read_private_file (which works after the daemon
+  // dropped its privileges) and parses it. `warning` gets the platform's remark on the file's mode
+  // before anything is parsed (so it is there even when parsing throws); throws parse_error when the
+  // file cannot be read or parsed.
+  static chap_secrets load(platform& host, const std::string& path, std::string& warning);
 
   // The best entry for a client authenticating to `server` (exact names beat "*"); nullptr when none.
   const secret_entry* find(std::string_view client, std::string_view server) const;

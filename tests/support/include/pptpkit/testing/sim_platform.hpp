@@ -5,7 +5,9 @@
 //   sim_host:    one machine's platform: TCP streams (in order, with a delay), a raw GRE socket whose
 //                datagrams cross a pluggable per-packet link_model (loss, delay, reordering), tun
 //                devices as in-memory queues the test reads and writes, local (unix) stream sockets,
-//                recorded hooks and signals the test raises.
+//                files, recorded hooks and signals the test raises — and the faults a test injects, each
+//                as host-linux shows it: accepts out of descriptors, a tun whose interface was deleted,
+//                a tiny packet pool, an unreadable file.
 //
 // Time never passes by itself: wait() reports what is ready now and records the caller's deadline;
 // the test's driver steps every daemon, then calls sim_network::advance_to(min(next event, every
@@ -28,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "pptpkit/core/batch.hpp"
 #include "pptpkit/runtime/platform.hpp"
 
 namespace pptpkit::testing {
@@ -88,6 +91,10 @@ struct sim_tun {
   std::vector<runtime::route> routes;
   std::deque<std::vector<std::uint8_t>> from_stack;  // to be read by the daemon (tun_read)
   std::vector<std::vector<std::uint8_t>> to_stack;   // written by the daemon (tun_write)
+  // The interface was deleted under the daemon (`ip link del`): as on Linux, reads and writes fail with
+  // "File descriptor in bad state" (batch_status::failed) and wait() reports the handle failed.
+  bool gone = false;
+  std::uint64_t reads = 0;  // tun_read calls on this device, to prove that a caller does not spin
 };
 
 class sim_host final : public runtime::platform {
@@ -111,11 +118,41 @@ class sim_host final : public runtime::platform {
   std::string dropped_privileges_to;
   bool privileges_dropped = false;
   bool echo_logs = false;
-  std::size_t last_ready = 0;                // readiness entries the last wait() reported
+  std::size_t last_ready = 0;  // readiness entries the last wait() reported
+  // Whether a wait() now would return at once (a watched handle is ready, or a signal is pending), as
+  // epoll would for a handle watched again while readable: a driver must not let time pass then.
+  bool would_wake() const;
   std::uint64_t last_deadline = UINT64_MAX;  // what the last wait() was asked for
   std::function<void()> on_wait;             // called at the start of wait() (lets a blocking caller pump)
   std::uint32_t stream_window = 65536;       // bytes in flight or unread by the peer before writes are partial
   bool fail_tun_open = false;
+  // Files on this host, by path: read_private_file reads one (and warns about its mode, as the real
+  // hosts do), local_listen refuses to replace one. A path not listed here is read from the real file
+  // system (tests write their secrets to temporary files). `readable = false` answers "Permission
+  // denied", as a 0600 root file does to a daemon that dropped privileges on a host without a way back.
+  struct sim_file {
+    std::string content;
+    std::uint32_t mode = 0600;  // POSIX permission bits
+    bool readable = true;
+  };
+  std::map<std::string, sim_file> files;
+  std::uint64_t private_reads = 0;  // read_private_file calls
+  // Descriptor exhaustion: while `accept_emfile` is set, tcp_accept and local_accept find a pending
+  // connection but cannot take it ({error, "accept: Too many open files"}): it stays queued and the
+  // listener stays readable, as on a host without a reserve descriptor. With `accept_sheds` as well,
+  // each such call closes the first pending connection (its peer reads EOF) and reports it as shed, as
+  // host-linux and host-bsd do. `accept_calls` counts every accept call, so a test can prove that a
+  // caller backs off instead of spinning.
+  bool accept_emfile = false;
+  bool accept_sheds = false;
+  std::uint64_t accept_calls = 0;
+  // A tiny packet pool: at each receive call (gre_receive, tun_read) the host takes free packets out of
+  // the pool it is given until at most `pool_cap` are left, and keeps them; when the cap is raised they
+  // go back at the next receive call. 0 is an empty pool, as when every packet is in flight. Held
+  // packets must be back before the pool's owner is destroyed: release_pool() returns them all.
+  std::uint32_t pool_cap = UINT32_MAX;
+  void release_pool();
+  std::uint64_t gre_receive_calls = 0;  // to prove that a reader is not polled in a loop
   // Allocation accounting: when set (e.g. to testing::allocations_on_this_thread), the heap
   // allocations the simulation itself makes inside platform calls are added to own_allocations, so a
   // test can tell the daemon's allocations from the simulator's.
@@ -127,30 +164,32 @@ class sim_host final : public runtime::platform {
   void random_bytes(std::span<std::uint8_t> out) override;
   void log(std::uint32_t level, std::string_view component, std::string_view text) override;
   runtime::handle tcp_listen(runtime::endpoint local, std::string& error) override;
-  runtime::handle tcp_accept(runtime::handle listener, runtime::endpoint& peer, runtime::endpoint& local) override;
+  runtime::accept_result tcp_accept(runtime::handle listener) override;
   runtime::handle tcp_connect(runtime::endpoint remote, std::string& error) override;
   bool tcp_connected(runtime::handle h, runtime::endpoint& local, std::string& error) override;
   runtime::handle local_listen(const std::string& path, std::string& error) override;
   runtime::handle local_connect(const std::string& path, std::string& error) override;
-  runtime::handle local_accept(runtime::handle listener) override;
+  runtime::accept_result local_accept(runtime::handle listener) override;
   runtime::io_result stream_read(runtime::handle h, std::span<std::uint8_t> out) override;
   runtime::io_result stream_write(runtime::handle h, std::span<const std::uint8_t> in) override;
   void close(runtime::handle h) override;
   runtime::handle gre_open(std::uint32_t local_address, std::string& error) override;
-  std::uint32_t gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
-                            std::uint32_t max) override;
+  runtime::batch_result gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
+                                    std::uint32_t max) override;
   std::uint32_t gre_send(runtime::handle h, core::packet_list& in) override;
   runtime::handle tun_open(const runtime::tun_config& config, std::string& actual_name, std::string& error) override;
   bool tun_set_ipv6(runtime::handle h, std::uint64_t local_interface_id, std::uint64_t peer_interface_id,
                     std::string& error) override;
   bool tun_add_route(runtime::handle h, const runtime::route& r, std::string& error) override;
-  std::uint32_t tun_read(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
-                         std::uint32_t max) override;
-  std::uint32_t tun_write(runtime::handle h, core::packet_list& in) override;
+  runtime::batch_result tun_read(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
+                                 std::uint32_t max) override;
+  runtime::batch_result tun_write(runtime::handle h, core::packet_list& in) override;
   void watch(runtime::handle h, bool readable, bool writable) override;
   void unwatch(runtime::handle h) override;
   void wait(std::uint64_t deadline_ns, std::vector<runtime::readiness>& ready) override;
   std::uint32_t take_signals() override;
+  bool read_private_file(const std::string& path, std::string& content, std::string& warning,
+                         std::string& error) override;
   void run_hook(const std::string& path, const std::vector<std::string>& args,
                 const std::vector<std::string>& env) override;
   bool drop_privileges(const std::string& user, std::string& error) override;
@@ -182,6 +221,9 @@ class sim_host final : public runtime::platform {
   std::deque<std::pair<std::uint32_t, std::vector<std::uint8_t>>> gre_rx_;
   std::map<runtime::handle, std::unique_ptr<sim_tun>> tuns_;
   std::set<runtime::handle> handles_;  // every handle this host owns
+  void apply_pool_cap(core::packet_pool& pool);
+  void collect_ready(std::vector<runtime::readiness>& ready) const;
+  core::packet_list held_;  // packets taken out of the daemon's pool for pool_cap
 };
 
 class sim_network {
@@ -233,6 +275,7 @@ class sim_network {
   void schedule(std::uint64_t at, std::function<void()> fn);
   runtime::handle new_handle() { return next_handle_++; }
   stream* find_stream(runtime::handle h);
+  const stream* find_stream(runtime::handle h) const;
   void deliver_bytes(runtime::handle to, std::vector<std::uint8_t> bytes, runtime::handle from);
 
   std::uint64_t seed_;
