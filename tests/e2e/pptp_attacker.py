@@ -5,7 +5,8 @@ Each mode is one row of issue 14's table; every run is bounded by its arguments 
 limit, and ends with one summary line ("pptp_attacker: mode=... key=value ...") on stdout.
 
   echo-flood    (row 1) --connections TCP connections each send a Start-Control-Connection-Request
-                then Echo-Requests (--rate messages a second in all) and never read a byte.
+                then Echo-Requests (--rate messages a second in all, shared evenly) and never read a
+                byte (their receive buffers are small: --rcvbuf, 4096 unless given).
   idle-connect  (row 3) --connections TCP connections from one source address that send nothing
                 (--partial: only the first 6 bytes of a header); one the server closes is opened
                 again after --reconnect-delay.
@@ -329,18 +330,20 @@ class Attack:
 
 
 class EchoFlood(Attack):
-    """Row 1: a handshake, then Echo-Requests; every reply is left unread."""
+    """Row 1: a handshake, then Echo-Requests; every reply is left unread. Each connection has its own
+    share of --rate, so that all of them back up into the server at once."""
 
     def reads(self):
         return False
 
     def on_connected(self, link):
         link.out += sccrq()
+        link.bucket = Bucket(self.args.rate / self.args.connections, time.monotonic())
 
     def fill(self, link, now):
         if link.out or self.stats.get("echo_sent", 0) >= self.args.count:
             return
-        n = self.bucket.take(min(64, self.args.count - self.stats.get("echo_sent", 0)), now)
+        n = link.bucket.take(min(64, self.args.count - self.stats.get("echo_sent", 0)), now)
         for _ in range(n):
             link.sent += 1
             link.out += echo_request(link.sent)
