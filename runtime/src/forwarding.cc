@@ -12,21 +12,24 @@
 namespace pptpkit::runtime {
 
 void engine_impl::receive_gre() {
+  if (readers_paused_) {
+    return;  // readiness reported before a pause in this round
+  }
   for (std::uint32_t round = 0; round < max_reads_per_ready; ++round) {
     core::packet_list rx;
-    const std::uint32_t n = platform_.gre_receive(gre_h_, *pool_, rx, batch_max).packets;
-    if (n == 0) {
-      if (pool_->available() == 0) {
-        pause_readers();
+    const batch_result read = platform_.gre_receive(gre_h_, *pool_, rx, batch_max);
+    if (read.packets > 0) {
+      pptpkit_batch b = PPTPKIT_BATCH_INIT;
+      rx.release(b);
+      if (plugins_->gre().ops().feed(plugins_->gre().inst, PPTPKIT_GRE_PORT_NET, &b, now_) < 0) {
+        ++counters_.plugin_errors;
       }
+    }
+    if (read.status == batch_status::pool_empty) {
+      pause_readers();
       return;
     }
-    pptpkit_batch b = PPTPKIT_BATCH_INIT;
-    rx.release(b);
-    if (plugins_->gre().ops().feed(plugins_->gre().inst, PPTPKIT_GRE_PORT_NET, &b, now_) < 0) {
-      ++counters_.plugin_errors;
-    }
-    if (n < batch_max) {
+    if (read.packets < batch_max) {
       return;
     }
   }
@@ -34,7 +37,7 @@ void engine_impl::receive_gre() {
 
 void engine_impl::read_tun(std::uint32_t id) {
   auto si = sessions_.find(id);
-  if (si == sessions_.end() || si->second.tun == invalid_handle || si->second.ending) {
+  if (readers_paused_ || si == sessions_.end() || si->second.tun == invalid_handle || si->second.ending) {
     return;
   }
   session& s = si->second;
@@ -47,10 +50,10 @@ void engine_impl::read_tun(std::uint32_t id) {
       return;
     }
     const std::uint32_t n = read.packets;
+    if (read.status == batch_status::pool_empty) {
+      pause_readers();  // after this batch is fed
+    }
     if (n == 0) {
-      if (pool_->available() == 0) {
-        pause_readers();
-      }
       return;
     }
     for (pptpkit_packet& p : rx) {
@@ -63,7 +66,7 @@ void engine_impl::read_tun(std::uint32_t id) {
     if (plugins_->ppp().ops().feed(plugins_->ppp().inst, PPTPKIT_PPP_PORT_NET, &b, now_) < 0) {
       ++counters_.plugin_errors;
     }
-    if (n < batch_max) {
+    if (n < batch_max || readers_paused_) {
       return;
     }
   }
