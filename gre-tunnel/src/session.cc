@@ -316,14 +316,27 @@ void session::receive_data(pptpkit_packet& p, std::uint32_t sequence, std::uint6
 }
 
 void session::far_ahead(pptpkit_packet& p, std::uint32_t sequence, std::uint64_t now, session_output& out) noexcept {
-  // A packet far ahead of the window is put aside. If the next one continues it, the peer's numbering
-  // really jumped (a loss burst longer than the window, a sender whose time-out gave up on its acks, a
-  // restarted peer, the later half of a displaced run): follow it, delivering both. Otherwise it was
-  // noise and is dropped.
+  // A packet far ahead of the window is put aside. If the next one continues it (or precedes it within
+  // a window: the path swapped them), the peer's numbering really jumped (a loss burst longer than the window, a sender
+  // whose time-out gave up on its acks, a restarted peer, the later half of a displaced run): follow it, delivering
+  // both. Otherwise it was noise and is dropped.
   if (far_ != nullptr && seq::after(sequence, far_seq_) &&
       seq::distance(far_seq_, sequence) <= static_cast<std::int64_t>(config_.receive_window)) {
     resynchronise(out);
     receive_data(p, sequence, now, out);
+    return;
+  }
+  if (far_ != nullptr && seq::before(sequence, far_seq_) &&
+      seq::distance(sequence, far_seq_) <= static_cast<std::int64_t>(config_.receive_window)) {
+    // The two packets of the jump arrived the other way round (the path reordered them): start from
+    // this one, the one put aside follows it.
+    pptpkit_packet* later = far_;
+    const std::uint32_t later_seq = far_seq_;
+    p.user = now;
+    far_ = &p;
+    far_seq_ = sequence;
+    resynchronise(out);
+    receive_data(*later, later_seq, now, out);
     return;
   }
   discard_far();

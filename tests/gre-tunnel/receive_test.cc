@@ -171,6 +171,17 @@ TEST_F(gre_receive, a_stream_that_jumps_ahead_is_followed_not_stalled) {
   EXPECT_TRUE(host.logged("peer sequence jumped from 1 to 500"));
 }
 
+TEST_F(gre_receive, a_jump_whose_first_two_packets_arrive_swapped_is_followed_without_loss) {
+  data(0);
+  data(502);  // put aside
+  data(500);  // before it, within a window: the jump is confirmed from here
+  data(501);
+  data(503);
+  EXPECT_EQ(delivered(), (ids{0, 500, 501, 502, 503}));
+  EXPECT_EQ(c().resynchronised, 1u);
+  EXPECT_EQ(c().out_of_window + c().lost, 0u);
+}
+
 TEST_F(gre_receive, a_peer_that_restarts_its_numbering_is_followed) {
   for (std::uint32_t s = 1000; s < 1010; ++s) {
     data(s);

@@ -17,14 +17,15 @@
 // held packet has waited reorder_timeout (pptp-linux's reorder timeout), when the gap is skipped and
 // counted lost. Duplicates (held, or delivered within the last 64) and stale packets (behind, gap
 // already skipped) are dropped and counted. A packet more than the receive window ahead is put aside
-// (one at most, for reorder_timeout); when the next packet continues it the stream has jumped (a loss
-// burst longer than the window, the later half of a displaced run) and the receiver follows, delivering
-// both; otherwise it is dropped as out of window. A receiver never stalls on a jump. A packet more than
-// the window behind is late (the earlier half of a run the sender displaced, a straggler) and dropped
-// (far_behind); only a run far behind that lasts restart_confirm with nothing of the current numbering
-// in between proves a restarted peer, and is followed. Following a late run back would hand PPP old
-// frames (MPPE coherency counts going backwards) until the current numbering pulled the receiver
-// forward again (gre-tunnel/DESIGN.md, "Sequence jumps").
+// (one at most, for reorder_timeout); when the next packet continues it (or precedes it within a
+// window) the stream has jumped (a loss burst longer than the window, the later half of a displaced
+// run) and the receiver follows, delivering both; otherwise it is dropped as out of window. A receiver
+// never stalls on a jump. A packet more than the window behind is late (the earlier half of a run the
+// sender displaced, a straggler) and dropped (far_behind); only a run far behind that lasts
+// restart_confirm with nothing of the current numbering in between proves a restarted peer, and is
+// followed. Following a late run back would hand PPP old frames (MPPE coherency counts going backwards)
+// until the current numbering pulled the receiver forward again (gre-tunnel/DESIGN.md, "Sequence
+// jumps").
 //
 // Time: the adaptive acknowledgement time-out (ATO) of RFC 2637 §4.4.1 (TCP's estimator: alpha 1/8,
 // beta 1/4, chi 4), starting from the peer's packet processing delay.
