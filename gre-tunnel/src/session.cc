@@ -248,6 +248,7 @@ void session::receive_data(pptpkit_packet& p, std::uint32_t sequence, std::uint6
   }
   const std::int64_t d = seq::distance(expected_, sequence);
   if (d == 0) {
+    behind_run_ = false;
     discard_far();
     deliver(p, out);
     drain_in_order(out);
@@ -261,17 +262,19 @@ void session::receive_data(pptpkit_packet& p, std::uint32_t sequence, std::uint6
       return;
     }
     if (behind > config_.receive_window) {
-      far(p, sequence, false, now, out);
+      far_behind(p, sequence, now, out);
       return;
     }
+    behind_run_ = false;  // the current numbering is alive
     ++counters_.stale;
     drop(p);
     return;
   }
   if (static_cast<std::uint64_t>(d) >= config_.receive_window) {
-    far(p, sequence, true, now, out);  // §4.2.4: beyond the window we advertised
+    far_ahead(p, sequence, now, out);  // §4.2.4: beyond the window we advertised
     return;
   }
+  behind_run_ = false;
   discard_far();
   if (config_.reorder_timeout_ns == 0) {
     // Reordering off: take it now and give up the gap (the kernel's behaviour).
@@ -312,15 +315,28 @@ void session::receive_data(pptpkit_packet& p, std::uint32_t sequence, std::uint6
   ++counters_.reordered;
 }
 
-void session::far(pptpkit_packet& p, std::uint32_t sequence, bool ahead, std::uint64_t now,
-                  session_output& out) noexcept {
-  // A packet far outside the window is put aside. If the next one continues it, the peer's numbering
-  // really jumped (a loss burst longer than the window, a sender whose time-out gave up on its acks, a
-  // restarted peer): follow it, delivering both. Otherwise it was noise and is dropped.
+void session::far_ahead(pptpkit_packet& p, std::uint32_t sequence, std::uint64_t now, session_output& out) noexcept {
+  // A packet far ahead of the window is put aside. If the next one continues it (or precedes it within
+  // a window: the path swapped them), the peer's numbering really jumped (a loss burst longer than the window, a sender
+  // whose time-out gave up on its acks, a restarted peer, the later half of a displaced run): follow it, delivering
+  // both. Otherwise it was noise and is dropped.
   if (far_ != nullptr && seq::after(sequence, far_seq_) &&
       seq::distance(far_seq_, sequence) <= static_cast<std::int64_t>(config_.receive_window)) {
     resynchronise(out);
     receive_data(p, sequence, now, out);
+    return;
+  }
+  if (far_ != nullptr && seq::before(sequence, far_seq_) &&
+      seq::distance(sequence, far_seq_) <= static_cast<std::int64_t>(config_.receive_window)) {
+    // The two packets of the jump arrived the other way round (the path reordered them): start from
+    // this one, the one put aside follows it.
+    pptpkit_packet* later = far_;
+    const std::uint32_t later_seq = far_seq_;
+    p.user = now;
+    far_ = &p;
+    far_seq_ = sequence;
+    resynchronise(out);
+    receive_data(*later, later_seq, now, out);
     return;
   }
   discard_far();
@@ -328,18 +344,48 @@ void session::far(pptpkit_packet& p, std::uint32_t sequence, bool ahead, std::ui
   far_ = &p;
   timer_dirty_ = true;
   far_seq_ = sequence;
-  far_ahead_ = ahead;
+}
+
+void session::far_behind(pptpkit_packet& p, std::uint32_t sequence, std::uint64_t now, session_output& out) noexcept {
+  // A packet far behind the window is late: the first half of a displaced run (the Linux kernel's
+  // sender moves runs of hundreds of packets behind later ones under load), a straggler, a duplicate we
+  // no longer remember. It is dropped, never followed at once: following it hands PPP old frames (and
+  // MPPE counts that go backwards) and the current numbering pulls the receiver forward again. Only a
+  // run far behind that continues for restart_confirm with nothing from the current numbering in
+  // between proves that the peer restarted its numbering; then the receiver follows it.
+  const bool continues = behind_run_ && seq::before_or_equal(behind_next_, sequence) &&
+                         seq::distance(behind_next_, sequence) < static_cast<std::int64_t>(config_.receive_window);
+  if (!continues) {
+    behind_run_ = true;
+    behind_since_ = now;
+    behind_packets_ = 0;
+  }
+  ++behind_packets_;
+  behind_next_ = sequence + 1;
+  if (behind_packets_ < 2 || now - behind_since_ < config_.restart_confirm_ns) {
+    ++counters_.far_behind;
+    drop(p);
+    return;
+  }
+  host_.log(PPTPKIT_LOG_NOTICE, "gre",
+            "call %u: peer restarted its numbering (from %u back to %u for %llu ms); resynchronising", params_.call_id,
+            expected_, sequence, static_cast<unsigned long long>((now - behind_since_) / 1'000'000));
+  ++counters_.restarted;
+  behind_run_ = false;
+  discard_far();
+  while (held_ > 0) {
+    skip_gap(0, out);
+  }
+  history_ = 0;
+  expected_ = sequence;
+  deliver(p, out);
 }
 
 void session::discard_far() noexcept {
   if (far_ == nullptr) {
     return;
   }
-  if (far_ahead_) {
-    ++counters_.out_of_window;
-  } else {
-    ++counters_.stale;
-  }
+  ++counters_.out_of_window;
   drop(*far_);
   far_ = nullptr;
 }
@@ -353,6 +399,7 @@ void session::resynchronise(session_output& out) noexcept {
     skip_gap(0, out);
   }
   history_ = 0;
+  behind_run_ = false;
   expected_ = far_seq_;
   pptpkit_packet* p = far_;
   far_ = nullptr;

@@ -62,7 +62,7 @@ std::uint32_t move_out(core::packet_list& from, pptpkit_batch& out, std::uint32_
 tunnel_config tunnel_config::from(const core::config_map& config) {
   config.reject_unknown({"max_sessions", "receive_window", "enforce_peer_window", "send_queue_limit",
                          "reorder_timeout_ms", "reorder_depth", "ack_delay_ms", "no_data_warning_ms",
-                         "check_peer_address", "first_sequence"});
+                         "check_peer_address", "first_sequence", "restart_confirm_ms"});
   tunnel_config c;
   c.max_sessions = config.get_u32("max_sessions", c.max_sessions, 1, call_ids - 1);
   // RFC 2637 §2.7/§2.8: the receive window size is a 16-bit field; we bound what we buffer.
@@ -72,6 +72,7 @@ tunnel_config tunnel_config::from(const core::config_map& config) {
   c.reorder_timeout_ns = config.get_u64("reorder_timeout_ms", c.reorder_timeout_ns / ms, 0, 10'000) * ms;
   c.reorder_depth = config.get_u32("reorder_depth", c.reorder_depth, 1, 4096);
   c.reorder_depth = std::min(c.reorder_depth, c.receive_window);  // never hold beyond the window
+  c.restart_confirm_ns = config.get_u64("restart_confirm_ms", c.restart_confirm_ns / ms, 0, 60'000) * ms;
   c.ack_delay_ns = config.get_u64("ack_delay_ms", c.ack_delay_ns / ms, 0, 10'000) * ms;
   c.no_data_warning_ns = config.get_u64("no_data_warning_ms", c.no_data_warning_ns / ms, 0, 86'400'000) * ms;
   c.check_peer_address = config.get_bool("check_peer_address", c.check_peer_address);

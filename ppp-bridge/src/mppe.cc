@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <string_view>
 
 #include "pptpkit/core/packet.hpp"
 
@@ -81,6 +82,17 @@ mppe_plaintext_check mppe_check_plaintext(std::span<const std::uint8_t> prefix, 
   return r;
 }
 
+std::uint64_t mppe_dropped(const mppe_counters& c) noexcept {
+  std::uint64_t sum = 0;
+#define PPTPKIT_MPPE_ADD_DROP_(name, meaning)                   \
+  if constexpr (std::string_view(#name).starts_with("drop_")) { \
+    sum += c.name;                                              \
+  }
+  PPTPKIT_MPPE_COUNTERS(PPTPKIT_MPPE_ADD_DROP_)
+#undef PPTPKIT_MPPE_ADD_DROP_
+  return sum;
+}
+
 // ---- encryptor ------------------------------------------------------------------------------------------
 
 mppe_encryptor::mppe_encryptor(const mppe_key& start_key, mppe_params params) noexcept
@@ -120,13 +132,60 @@ std::int32_t mppe_encryptor::encrypt(pptpkit_packet& p, std::uint16_t protocol) 
   return PPTPKIT_OK;
 }
 
+// ---- the key-change budget ------------------------------------------------------------------------------
+
+mppe_rekey_budget::mppe_rekey_budget(std::uint32_t per_second) noexcept
+    : per_second_(per_second), nano_(std::uint64_t{per_second} * nano) {}
+
+void mppe_rekey_budget::refill(std::uint64_t now_ns) noexcept {
+  if (!started_) {
+    started_ = true;
+    last_ns_ = now_ns;
+    return;
+  }
+  if (now_ns <= last_ns_) {
+    return;
+  }
+  // At most a second counts (the bucket holds a second's worth): the product stays below 2^62.
+  const std::uint64_t elapsed = std::min(now_ns - last_ns_, nano);
+  nano_ = std::min(nano_ + elapsed * per_second_, per_second_ * nano);
+  last_ns_ = now_ns;
+}
+
+void mppe_rekey_budget::spend(std::uint64_t n) noexcept {
+  assert(n <= available());
+  nano_ -= n * nano;
+}
+
 // ---- decryptor ------------------------------------------------------------------------------------------
 
 mppe_decryptor::mppe_decryptor(const mppe_key& start_key, mppe_params params, const core::host* log,
                                mppe_limits limits) noexcept
-    : params_(params), limits_(limits), log_(log), keys_(start_key, params.strength) {
-  assert(limits_.search_wraps > 0);
+    : params_(params), limits_(limits), log_(log), keys_(start_key, params.strength), budget_(limits.second_rekeys) {
+  assert(limits_.search_wraps > 0 && limits_.frame_rekeys > 0);
   keys_.key_rc4(rc4_);
+}
+
+bool mppe_decryptor::continues_search(std::uint32_t count) const noexcept {
+  // A search is under way and this frame is one of the frames it was searching for, or a little after.
+  return probing_ && probe_index_ > index_ && ccount_distance(probe_count_, count) - 1 < reorder_window;
+}
+
+bool mppe_decryptor::take(std::uint32_t n) noexcept {
+  if (n > frame_left_) {
+    return false;
+  }
+  frame_left_ -= n;
+  counters_.rx_rekeys += n;
+  return true;
+}
+
+void mppe_decryptor::walk(mppe_key_schedule& keys, std::int64_t& index) noexcept {
+  keys.change();
+  ++index;
+  walked_key& w = walked_[static_cast<std::uint64_t>(index) % reorder_window];
+  w.index = index;
+  std::copy(keys.session_key().begin(), keys.session_key().end(), w.key.begin());
 }
 
 mppe_rx mppe_decryptor::drop(std::uint64_t& counter, const char* what) noexcept {
@@ -157,7 +216,19 @@ mppe_rx mppe_decryptor::decrypt(pptpkit_packet& p, std::uint64_t now_ns) noexcep
   if (params_.stateless ? !flushed : (is_flag(count) && !flushed)) {
     return drop(counters_.drop_not_flushed, "A bit missing (stateless frame or flag frame)");
   }
-  return params_.stateless ? stateless(p, count) : stateful(p, count, flushed, now_ns);
+  // The key changes this frame may cost: the per-frame budget, of which all but the first come from the
+  // per-second one (MPPE.md, "Key-change budget").
+  budget_.refill(now_ns);
+  frame_left_ = static_cast<std::uint32_t>(std::min<std::uint64_t>(limits_.frame_rekeys, 1 + budget_.available()));
+  const std::uint32_t allowed = frame_left_;
+  const mppe_rx r = params_.stateless ? stateless(p, count) : stateful(p, count, flushed, now_ns);
+  const std::uint32_t spent = allowed - frame_left_;
+  if (spent > 1) {
+    budget_.spend(spent - 1);
+    counters_.rx_search_rekeys += spent - 1;
+  }
+  frame_left_ = 0;
+  return r;
 }
 
 mppe_rx mppe_decryptor::deliver(pptpkit_packet& p, arcfour_ctx& rc4) noexcept {
@@ -218,93 +289,120 @@ mppe_rx mppe_decryptor::stateless(pptpkit_packet& p, std::uint32_t count) noexce
         late.set_session_key(k.key);
         if (mppe_rx r = try_key(p, late); r.verdict == mppe_verdict::deliver) {
           k.delivered = true;
+          late_run_ = 0;
           ++counters_.rx_late_delivered;
           return r;
         }
       }
     }
-    // It may still be a frame after 4096 - back lost ones: fall through to the forward search.
   }
 
-  // Forward: count + 4096·k frames after the last good one, k = 0 first.
+  // Behind: a count more than half the count space ahead is a late frame (the kernel's ppp_mppe discards
+  // it the same way), whose key was passed long ago — never a walk around the chain. Only a long run of
+  // them means the count was lost (2048 to 4095 frames gone) and is searched for ahead. Before the first
+  // good frame nothing is late.
   std::uint32_t ahead = ccount_distance(current, count);
   if (ahead == 0) {
     ahead = mppe_ccount_space;
   }
-  mppe_key_schedule next = keys_;
-  std::array<std::int64_t, reorder_window> walked_index;
-  std::array<mppe_key, reorder_window> walked_key{};
-  for (std::uint32_t i = 1; i <= ahead; ++i) {
-    next.change();
-    if (ahead - i < reorder_window) {
-      const std::uint32_t slot = ahead - i;
-      walked_index[slot] = index_ + i;
-      std::copy(next.session_key().begin(), next.session_key().end(), walked_key[slot].begin());
-    }
+  if (ahead > mppe_ccount_space / 2 && index_ >= 0 && !continues_search(count) &&
+      ++late_run_ < limits_.late_run_limit) {
+    return seen ? drop(counters_.drop_duplicate, "coherency count already delivered")
+                : drop(counters_.drop_stale, "late frame whose key is gone");
   }
-  counters_.rx_rekeys += ahead;
-  if (mppe_rx r = try_key(p, next); r.verdict == mppe_verdict::deliver) {
-    const std::int64_t from = index_;
+  return stateless_search(p, count, ahead);
+}
+
+// Forward: the frame is count + 4096·k frames after the last good one, k = 0 first. The search walks the
+// key chain within the frame's key-change allowance and carries on where it stopped with the next frame,
+// so a gap of any length — past the 12-bit count — is overtaken (one allowance a frame, minus the one
+// frame the sender moves on) without ever spending more than the budget on one frame.
+mppe_rx mppe_decryptor::stateless_search(pptpkit_packet& p, std::uint32_t count, std::uint32_t ahead) noexcept {
+  const std::int64_t from = index_;
+  const std::int64_t first = index_ + ahead;  // k = 0
+  auto resynchronised = [&](std::int64_t at, const mppe_key_schedule& keys, mppe_rx r) {
     // Keep the keys of the frames skipped just before this one, for their late arrival.
-    for (std::uint32_t slot = 1; slot < reorder_window && slot < ahead; ++slot) {
-      keep(walked_index[slot], walked_key[slot], false);
+    for (std::int64_t i = std::max(from + 1, at - std::int64_t{reorder_window} + 1); i < at; ++i) {
+      const walked_key& w = walked_[static_cast<std::uint64_t>(i) % reorder_window];
+      if (w.index == i) {
+        keep(i, w.key, false);
+      }
     }
-    commit(index_ + ahead, next);
-    if (ahead > 1) {
+    commit(at, keys);
+    late_run_ = 0;
+    const std::int64_t lost = at - from - 1;
+    if (lost > 0) {
       ++counters_.rx_resyncs;
-      if (log_ != nullptr && ahead > reorder_window) {  // bursts, not every scattered loss
-        log_->log(PPTPKIT_LOG_INFO, component, "resynchronised after %llu lost frames",
-                  static_cast<unsigned long long>(index_ - from - 1));
+      const bool wrapped = lost >= std::int64_t{mppe_ccount_space};
+      counters_.rx_wrap_resyncs += wrapped ? 1 : 0;
+      if (log_ != nullptr && (wrapped || lost >= std::int64_t{reorder_window})) {  // bursts, not scattered loss
+        log_->log(PPTPKIT_LOG_INFO, component, "resynchronised after %lld lost frames%s", static_cast<long long>(lost),
+                  wrapped ? " (past the 12-bit count)" : "");
       }
     }
     return r;
-  }
+  };
 
-  // Not within 4096: search further ahead, a bounded number of key changes per frame, continuing from
-  // where earlier frames left the search so that it overtakes the sender.
+  // The cursor: where an earlier frame's search stopped, else the last good frame.
   if (!probing_) {
-    probe_ = next;
-    probe_index_ = index_ + ahead;
+    probe_ = keys_;
+    probe_index_ = index_;
     probing_ = true;
   }
-  // The budget counts the wraps searched; the first step only aligns the probe to this frame's count.
-  std::uint32_t budget = limits_.search_budget + mppe_ccount_mask;
+  bool out_of_budget = false;
+  // The cursor is past this frame's k = 0. For the frames of a long gap, one after another, that is
+  // where it should be: k = 0 of each failed for the one before. A frame that does not continue them (a
+  // frame after a short loss while forged frames had sent the search ahead) gets k = 0 tried from the
+  // last good key, when its allowance reaches it.
+  const bool continues = continues_search(count);
+  probe_count_ = count;
+  if (probe_index_ > first && !continues) {
+    if (ahead <= frame_left_) {
+      take(ahead);
+      mppe_key_schedule next = keys_;
+      std::int64_t at = index_;
+      while (at < first) {
+        walk(next, at);
+      }
+      if (mppe_rx r = try_key(p, next); r.verdict == mppe_verdict::deliver) {
+        return resynchronised(first, next, r);
+      }
+    } else {
+      out_of_budget = true;
+    }
+  }
   const std::int64_t horizon = index_ + std::int64_t{limits_.search_wraps} * mppe_ccount_space;
-  for (;;) {
+  for (bool tried = false;; tried = true) {
+    // The next number this count can stand for: the cursor itself when it is one not tried yet (an
+    // earlier frame's search stopped there), else the next one past it.
     std::uint32_t step = ccount_distance(static_cast<std::uint32_t>(probe_index_) & mppe_ccount_mask, count);
-    if (step == 0) {
+    if (step == 0 && (tried || probe_index_ == index_)) {
       step = mppe_ccount_space;
     }
-    if (step > budget) {
-      break;
-    }
-    if (probe_index_ + step > horizon) {
+    const std::int64_t candidate = probe_index_ + step;
+    if (candidate > horizon) {
       probing_ = false;  // start again from the last good frame with the next one
       break;
     }
-    budget -= step;
-    for (std::uint32_t i = 0; i < step; ++i) {
-      probe_.change();
+    const std::uint32_t n = std::min(step, frame_left_);
+    take(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      walk(probe_, probe_index_);
     }
-    probe_index_ += step;
-    counters_.rx_rekeys += step;
+    if (probe_index_ != candidate) {
+      out_of_budget = true;  // the walk goes on with the next frame
+      break;
+    }
     if (mppe_rx r = try_key(p, probe_); r.verdict == mppe_verdict::deliver) {
-      const std::int64_t lost = probe_index_ - index_ - 1;
-      commit(probe_index_, probe_);
-      ++counters_.rx_resyncs;
-      ++counters_.rx_wrap_resyncs;
-      if (log_ != nullptr) {
-        log_->log(PPTPKIT_LOG_INFO, component, "resynchronised after %lld lost frames (past the 12-bit count)",
-                  static_cast<long long>(lost));
-      }
-      return r;
+      return resynchronised(candidate, probe_, r);
+    }
+    if (frame_left_ == 0) {
+      out_of_budget = true;
+      break;
     }
   }
-  if (seen) {
-    return drop(counters_.drop_duplicate, "coherency count already delivered");
-  }
-  if (back < mppe_ccount_space / 2) {
-    return drop(counters_.drop_stale, "late frame whose key is gone");
+  if (out_of_budget) {
+    return drop(counters_.drop_over_budget, "its key lies beyond the key-change budget");
   }
   return drop(counters_.drop_undecryptable, "no key in reach gives a well-formed datagram");
 }
@@ -368,13 +466,17 @@ mppe_rx mppe_decryptor::stateful_resync(pptpkit_packet& p, std::uint32_t count) 
   // The sender changed keys on every flag frame we missed, then once for this flushed frame (the
   // kernel's reading of RFC 3078 §7.2/§8.2, tried first), and once more for every flushed frame (a
   // Reset-Request answered) lost on the way. A peer that only restarts RC4 on a flushed frame, without a
-  // key change, is tried second.
-  mppe_key_schedule base = keys_;
+  // key change, is tried second. All within the frame's key-change allowance: past it, the frame is
+  // dropped and a reset asked for (RFC 3078 §8.2), and the next flushed frame tries again.
   const std::uint32_t missed = flags_between(ccount_, gap);
+  if (!take(missed + 1)) {
+    enter_discard("key-change budget spent");
+    return drop(counters_.drop_over_budget, "flushed frame beyond the key-change budget");
+  }
+  mppe_key_schedule base = keys_;
   for (std::uint32_t i = 0; i < missed; ++i) {
     base.change();
   }
-  counters_.rx_rekeys += missed;
   const std::uint8_t* body = core::data(p) + mppe_header_size;
   const std::uint32_t n = p.length - mppe_header_size;
   const std::uint32_t k = std::min(n, mppe_check_prefix);
@@ -387,21 +489,25 @@ mppe_rx mppe_decryptor::stateful_resync(pptpkit_packet& p, std::uint32_t count) 
   };
   mppe_key_schedule next = base;
   next.change();
-  ++counters_.rx_rekeys;
   arcfour_ctx rc4;
   bool found = attempt(next, rc4);
   if (!found && attempt(base, rc4)) {
     next = base;
     found = true;
   }
+  bool out_of_budget = false;
   for (std::uint32_t extra = 0; !found && extra < limits_.stateful_extra_changes; ++extra) {
+    if (!take(1)) {
+      out_of_budget = true;
+      break;
+    }
     next.change();
-    ++counters_.rx_rekeys;
     found = attempt(next, rc4);
   }
   if (!found) {
     enter_discard("flushed frame did not decrypt");
-    return drop(counters_.drop_undecryptable, "flushed frame that no key in reach decrypts");
+    return out_of_budget ? drop(counters_.drop_over_budget, "flushed frame beyond the key-change budget")
+                         : drop(counters_.drop_undecryptable, "flushed frame that no key in reach decrypts");
   }
   keys_ = next;
   rc4_ = rc4;

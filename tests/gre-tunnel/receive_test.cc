@@ -171,19 +171,65 @@ TEST_F(gre_receive, a_stream_that_jumps_ahead_is_followed_not_stalled) {
   EXPECT_TRUE(host.logged("peer sequence jumped from 1 to 500"));
 }
 
+TEST_F(gre_receive, a_jump_whose_first_two_packets_arrive_swapped_is_followed_without_loss) {
+  data(0);
+  data(502);  // put aside
+  data(500);  // before it, within a window: the jump is confirmed from here
+  data(501);
+  data(503);
+  EXPECT_EQ(delivered(), (ids{0, 500, 501, 502, 503}));
+  EXPECT_EQ(c().resynchronised, 1u);
+  EXPECT_EQ(c().out_of_window + c().lost, 0u);
+}
+
 TEST_F(gre_receive, a_peer_that_restarts_its_numbering_is_followed) {
   for (std::uint32_t s = 1000; s < 1010; ++s) {
     data(s);
   }
-  data(0);
-  data(1);
+  // The peer starts again from 0 and keeps sending, a packet every 10 ms. Far behind: dropped until the
+  // run has lasted restart_confirm (1 s) with nothing from the old numbering, then followed.
+  for (std::uint32_t s = 0; s < 150; ++s) {
+    data(s);
+    advance(10 * ms);
+  }
+  auto got = delivered();
+  ASSERT_EQ(got.size(), 10u + 50u);
+  EXPECT_EQ(got[10], 100u);
+  EXPECT_EQ(got.back(), 149u);
+  EXPECT_EQ(c().restarted, 1u);
+  EXPECT_EQ(c().far_behind, 100u);
+  EXPECT_EQ(c().resynchronised, 0u);
+  EXPECT_EQ(c().stale, 0u);
+  EXPECT_TRUE(host.logged("peer restarted its numbering (from 1010 back to 100 for 1000 ms)"));
+}
+
+TEST_F(gre_receive, a_restart_is_followed_at_once_when_confirmation_is_off) {
+  make({{"restart_confirm_ms", "0"}});
+  open();
+  for (std::uint32_t s = 1000; s < 1010; ++s) {
+    data(s);
+  }
+  data(0);  // dropped: one packet far behind is no run
+  data(1);  // two in a row are
   data(2);
   auto got = delivered();
-  ASSERT_EQ(got.size(), 13u);
-  EXPECT_EQ(got[10], 0u);
+  ASSERT_EQ(got.size(), 12u);
+  EXPECT_EQ(got[10], 1u);
   EXPECT_EQ(got.back(), 2u);
-  EXPECT_EQ(c().resynchronised, 1u);
-  EXPECT_EQ(c().stale, 0u);
+  EXPECT_EQ(c().restarted, 1u);
+  EXPECT_EQ(c().far_behind, 1u);
+}
+
+TEST_F(gre_receive, a_run_far_behind_interleaved_with_the_current_numbering_is_never_followed) {
+  data(10000);
+  for (std::uint32_t s = 1; s < 300; ++s) {  // 3 s of stragglers from long ago, the stream going on
+    data(5000 + s);
+    data(10000 + s);
+    advance(10 * ms);
+  }
+  EXPECT_EQ(c().restarted, 0u);
+  EXPECT_EQ(c().far_behind, 299u);
+  EXPECT_EQ(t->find(100)->expected_sequence(), 10300u);
 }
 
 TEST_F(gre_receive, sequence_numbers_wrap_around_two_to_the_thirty_two) {
@@ -275,7 +321,7 @@ TEST_F(gre_receive, every_data_packet_is_accounted_for_exactly_once) {
   delivered();
   const gre_counters& k = c();
   EXPECT_EQ(k.received, std::size(order));
-  EXPECT_EQ(k.delivered + k.duplicates + k.stale + k.out_of_window + t->find(100)->held(), k.received);
+  EXPECT_EQ(k.delivered + k.duplicates + k.stale + k.out_of_window + k.far_behind + t->find(100)->held(), k.received);
 }
 
 }  // namespace

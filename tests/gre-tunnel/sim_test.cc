@@ -249,7 +249,7 @@ void run_scenario(const scenario& s) {
       lost += k.lost;
       reordered += k.reordered;
       duplicates += k.duplicates;
-      EXPECT_EQ(k.delivered + k.duplicates + k.stale + k.out_of_window, k.received - k.received_ack_only)
+      EXPECT_EQ(k.delivered + k.duplicates + k.stale + k.out_of_window + k.far_behind, k.received - k.received_ack_only)
           << "seed " << seed;
     }
     if (s.link.loss == 0 && s.link.reorder == 0) {

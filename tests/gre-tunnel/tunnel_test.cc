@@ -23,8 +23,12 @@ TEST_F(gre_tunnel, configuration_is_checked_key_by_key) {
   EXPECT_THROW(make({{"receive_window", "0"}}), core::config_error);
   EXPECT_THROW(make({{"enforce_peer_window", "maybe"}}), core::config_error);
   EXPECT_THROW(make({{"max_sessions", "70000"}}), core::config_error);
+  EXPECT_THROW(make({{"restart_confirm_ms", "60001"}}), core::config_error);
   make({{"receive_window", "16"}, {"reorder_depth", "64"}});
   EXPECT_EQ(t->config().reorder_depth, 16u);  // never more held than the window
+  EXPECT_EQ(t->config().restart_confirm_ns, 1'000'000'000u);
+  make({{"restart_confirm_ms", "250"}});
+  EXPECT_EQ(t->config().restart_confirm_ns, 250'000'000u);
 }
 
 TEST_F(gre_tunnel, sessions_open_once_and_close_freeing_what_they_hold) {

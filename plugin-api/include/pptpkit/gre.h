@@ -44,6 +44,12 @@ extern "C" {
  *   check_peer_address      1 = drop GRE whose sender differs from the session's peer (default 1)
  *   first_sequence          our first sequence number (default 0, as pptpd and pptp-linux; the Linux
  *                           kernel and OpenBSD start at 1; RFC 2637 leaves it open)
+ * Added in 1.0 by gre-tunnel (appended):
+ *   restart_confirm_ms      how long a run of packets far behind the window must last, with nothing of
+ *                           the current numbering in between, before the receiver takes it for a
+ *                           restarted peer and follows it (default 1000; 0 = at the second packet of
+ *                           the run). Shorter runs are late packets and are dropped: the Linux kernel's
+ *                           sender displaces runs of hundreds of packets behind later ones under load.
  */
 
 /* Commands. Channel = our call id. */

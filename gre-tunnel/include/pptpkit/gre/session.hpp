@@ -16,10 +16,16 @@
 // indexed by sequence number (reorder_depth packets at most) until the gap fills, or until the lowest
 // held packet has waited reorder_timeout (pptp-linux's reorder timeout), when the gap is skipped and
 // counted lost. Duplicates (held, or delivered within the last 64) and stale packets (behind, gap
-// already skipped) are dropped and counted. A packet more than the receive window ahead or behind is
-// put aside (one at most, for reorder_timeout); when the next packet continues it the stream has jumped
-// (a loss burst longer than the window, a restarted peer) and the receiver follows, delivering both;
-// otherwise it is dropped as out of window / stale. A receiver never stalls on a jump.
+// already skipped) are dropped and counted. A packet more than the receive window ahead is put aside
+// (one at most, for reorder_timeout); when the next packet continues it (or precedes it within a
+// window) the stream has jumped (a loss burst longer than the window, the later half of a displaced
+// run) and the receiver follows, delivering both; otherwise it is dropped as out of window. A receiver
+// never stalls on a jump. A packet more than the window behind is late (the earlier half of a run the
+// sender displaced, a straggler) and dropped (far_behind); only a run far behind that lasts
+// restart_confirm with nothing of the current numbering in between proves a restarted peer, and is
+// followed. Following a late run back would hand PPP old frames (MPPE coherency counts going backwards)
+// until the current numbering pulled the receiver forward again (gre-tunnel/DESIGN.md, "Sequence
+// jumps").
 //
 // Time: the adaptive acknowledgement time-out (ATO) of RFC 2637 §4.4.1 (TCP's estimator: alpha 1/8,
 // beta 1/4, chi 4), starting from the peer's packet processing delay.
@@ -50,7 +56,9 @@ namespace pptpkit::gre {
   X(lost, "sequence numbers skipped after the reorder timeout or with the buffer full")      \
   X(out_of_window, "packets too far ahead of the next expected one (dropped)")               \
   X(stale, "packets behind the next expected one whose gap was already skipped (dropped)")   \
-  X(resynchronised, "peer sequence jumps followed (the stream continued out of window)")     \
+  X(far_behind, "packets more than the window behind: late, displaced runs (dropped)")       \
+  X(resynchronised, "forward sequence jumps followed (the stream continued out of window)")  \
+  X(restarted, "peer numbering restarts followed (a run far behind lasted restart_confirm)") \
   X(bad_ack, "acknowledgements of packets we never sent (ignored)")                          \
   X(wrong_peer_address, "GRE from an address other than the session's peer (dropped)")       \
   X(unknown_call, "GRE for a call id with no open session (dropped)")                        \
@@ -77,6 +85,7 @@ struct tunnel_config {
   std::uint32_t send_queue_limit = 256;
   std::uint64_t reorder_timeout_ns = 80'000'000;
   std::uint32_t reorder_depth = 32;
+  std::uint64_t restart_confirm_ns = 1'000'000'000;  // how long a run far behind must last to be followed
   std::uint64_t ack_delay_ns = 50'000'000;
   std::uint64_t no_data_warning_ns = 5'000'000'000;
   bool check_peer_address = true;
@@ -187,7 +196,8 @@ class session {
   void deliver(pptpkit_packet& p, session_output& out) noexcept;
   void drain_in_order(session_output& out) noexcept;
   void skip_gap(std::uint64_t now, session_output& out) noexcept;
-  void far(pptpkit_packet& p, std::uint32_t sequence, bool ahead, std::uint64_t now, session_output& out) noexcept;
+  void far_ahead(pptpkit_packet& p, std::uint32_t sequence, std::uint64_t now, session_output& out) noexcept;
+  void far_behind(pptpkit_packet& p, std::uint32_t sequence, std::uint64_t now, session_output& out) noexcept;
   void discard_far() noexcept;
   void resynchronise(session_output& out) noexcept;
   void drop(pptpkit_packet& p) noexcept;
@@ -214,9 +224,13 @@ class session {
   std::uint32_t ring_mask_ = 0;
   std::uint32_t held_ = 0;
   std::uint32_t head_ = 0;         // lowest held sequence (valid when held_ > 0)
-  pptpkit_packet* far_ = nullptr;  // the last packet far outside the window, put aside (at most one)
+  pptpkit_packet* far_ = nullptr;  // the last packet far ahead of the window, put aside (at most one)
   std::uint32_t far_seq_ = 0;
-  bool far_ahead_ = false;
+  // A run of packets far behind the window (dropped), timed to tell a restarted peer from late packets.
+  bool behind_run_ = false;
+  std::uint32_t behind_next_ = 0;  // the number after the run's last packet
+  std::uint32_t behind_packets_ = 0;
+  std::uint64_t behind_since_ = 0;  // arrival of the run's first packet
 
   bool timer_dirty_ = true;
 

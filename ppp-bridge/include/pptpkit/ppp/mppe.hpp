@@ -23,13 +23,20 @@
 //     4096. The decryptor tries count + 4096·k forward from the last good packet (k = 0 first), and keeps
 //     a bounded search ahead across packets, so any gap — ≥ 4096 lost, across the wrap — resynchronises
 //     from the packets alone, never through CCP. Late packets inside a 64-packet window decrypt with the
-//     key kept for them; duplicates and older ones are dropped without touching the state;
+//     key kept for them; duplicates and older ones (a count more than half the count space ahead is
+//     behind, as the kernel judges it) are dropped without a key change and without touching the state;
 //   - stateful: a gap or a doubtful plaintext stops delivery; poll_reset_request() then yields a CCP
 //     Reset-Request (again every reset_interval while the doubt lasts) and nothing is buffered. On the
 //     next flushed frame the decryptor replays the flag-frame key changes it missed plus one (ppp_mppe's
 //     reading), else none (a peer that only restarts RC4), else a few more for flushed frames lost in
 //     between (each a peer rekey), and resumes with the first key whose plaintext is well-formed.
 //     Stale (reordered) frames are dropped and never move the state.
+//
+// Key work is bounded (MPPE.md, "Key-change budget"): one received frame costs at most
+// mppe_limits::frame_rekeys key changes (SHA-1 and an RC4 key setup each), and the changes beyond one a
+// frame come from a budget of mppe_limits::second_rekeys a second per direction. A frame whose key lies
+// beyond either is dropped (drop_over_budget); the search resumes with the next frame (stateless), or
+// the decryptor asks for a reset (stateful). The frame after the last good one never needs the budget.
 //
 // Data path: no allocation, no exception, no copy of payload. Drops are counted (mppe_counters) and
 // logged on the 1st, 2nd, 4th, 8th... occurrence of each reason.
@@ -64,28 +71,34 @@ inline constexpr std::uint32_t mppe_ccount_space = 4096;  // RFC 3078 §3: 12 bi
 inline constexpr std::uint32_t mppe_ccount_mask = mppe_ccount_space - 1;
 static_assert(mppe_header_size + 2 == PPTPKIT_HDR_MPPE, "MPPE header + inner protocol");
 
-#define PPTPKIT_MPPE_COUNTERS(X)                                                                      \
-  X(tx_packets, "frames encrypted")                                                                   \
-  X(tx_no_headroom, "frames not encrypted: no headroom for the MPPE header (dropped by the caller)")  \
-  X(tx_rekeys, "sender key changes")                                                                  \
-  X(rx_packets, "MPPE frames received")                                                               \
-  X(rx_delivered, "frames decrypted and delivered")                                                   \
-  X(rx_late_delivered, "reordered frames delivered with a kept key (stateless)")                      \
-  X(rx_rekeys, "receiver key changes")                                                                \
-  X(rx_resyncs, "resynchronisations after a gap")                                                     \
-  X(rx_wrap_resyncs, "stateless resynchronisations that needed 4096 or more lost frames")             \
-  X(drop_short, "dropped: shorter than the MPPE header and a protocol octet")                         \
-  X(drop_not_encrypted, "dropped: D bit clear (RFC 3078 §3)")                                         \
-  X(drop_compressed, "dropped: C bit set, MPPC was not negotiated")                                   \
-  X(drop_not_flushed, "dropped: A bit missing where RFC 3078 §3 requires it (stateless, flag frame)") \
-  X(drop_duplicate, "dropped: coherency count already delivered")                                     \
-  X(drop_stale, "dropped: coherency count behind the window (late or replayed)")                      \
-  X(drop_undecryptable, "dropped: no key in reach gives a well-formed IP datagram")                   \
-  X(drop_discarding, "dropped: stateful, waiting for a flushed frame after a Reset-Request")          \
-  X(reset_requests, "CCP Reset-Requests asked for (stateful)")                                        \
-  X(reset_acks, "CCP Reset-Acks matching our request")                                                \
+#define PPTPKIT_MPPE_COUNTERS(X)                                                                       \
+  X(tx_packets, "frames encrypted")                                                                    \
+  X(tx_no_headroom, "frames not encrypted: no headroom for the MPPE header (dropped by the caller)")   \
+  X(tx_rekeys, "sender key changes")                                                                   \
+  X(rx_packets, "MPPE frames received")                                                                \
+  X(rx_delivered, "frames decrypted and delivered")                                                    \
+  X(rx_late_delivered, "reordered frames delivered with a kept key (stateless)")                       \
+  X(rx_rekeys, "receiver key changes")                                                                 \
+  X(rx_search_rekeys, "receiver key changes beyond one a frame (drawn from the per-second budget)")    \
+  X(rx_resyncs, "resynchronisations after a gap")                                                      \
+  X(rx_wrap_resyncs, "stateless resynchronisations that needed 4096 or more lost frames")              \
+  X(drop_short, "dropped: shorter than the MPPE header and a protocol octet")                          \
+  X(drop_not_encrypted, "dropped: D bit clear (RFC 3078 §3)")                                          \
+  X(drop_compressed, "dropped: C bit set, MPPC was not negotiated")                                    \
+  X(drop_not_flushed, "dropped: A bit missing where RFC 3078 §3 requires it (stateless, flag frame)")  \
+  X(drop_duplicate, "dropped: coherency count already delivered")                                      \
+  X(drop_stale, "dropped: coherency count behind the window (late or replayed)")                       \
+  X(drop_undecryptable, "dropped: no key in reach gives a well-formed IP datagram")                    \
+  X(drop_over_budget, "dropped: its key lies beyond the key-change budget of the frame or the second") \
+  X(drop_discarding, "dropped: stateful, waiting for a flushed frame after a Reset-Request")           \
+  X(reset_requests, "CCP Reset-Requests asked for (stateful)")                                         \
+  X(reset_acks, "CCP Reset-Acks matching our request")                                                 \
   X(reset_requests_received, "CCP Reset-Requests from the peer (next frame flushed)")
 PPTPKIT_DEFINE_COUNTERS(mppe_counters, PPTPKIT_MPPE_COUNTERS);
+
+// The frames the decryptor dropped, every reason (the counters named drop_*): rx_packets is this plus
+// rx_delivered. What a PPP session reports as mppe_rx_dropped.
+std::uint64_t mppe_dropped(const mppe_counters& c) noexcept;
 
 // What CCP agreed for one direction.
 struct mppe_params {
@@ -94,19 +107,45 @@ struct mppe_params {
 };
 
 struct mppe_limits {
-  // Stateless: key changes one frame may spend searching past a gap of 4096 or more (two wraps: a burst
-  // of up to 3·4096 resynchronises on its first frame, longer ones gain two wraps a frame), on top of
-  // aligning the search to the frame's count. Bounds what a forged frame costs.
-  std::uint32_t search_budget = 2 * mppe_ccount_space;
+  // Key changes (SHA-1 + RC4 key setup each, RFC 3078 §7.3) one received frame may cost, in either mode.
+  // A stateless loss burst of up to frame_rekeys - 1 frames resynchronises on the frame after it; a
+  // longer one carries the search over to the frames after that. Bounds what one frame holds the thread.
+  std::uint32_t frame_rekeys = 1024;
+  // Key changes beyond the first of each frame, per second and direction: a token bucket holding one
+  // second's worth, refilled with the time given to decrypt(). Legitimate loss spends one per lost frame.
+  std::uint32_t second_rekeys = 8192;
   // Stateless: how many 4096-frame wraps ahead of the last good frame the search looks before it starts
   // again from there (bounds the damage forged frames can do to it).
   std::uint32_t search_wraps = 256;
+  // Stateless: frames in a row whose count is behind (late frames, dropped without a key change) after
+  // which the count is taken as lost (2048 to 4095 frames gone) and searched for ahead. Above the runs
+  // of ~370 frames the Linux kernel's sender displaces under load.
+  std::uint32_t late_run_limit = 512;
   // Stateful: extra key changes tried on a flushed frame (peer rekeys whose flushed frame was lost).
   std::uint32_t stateful_extra_changes = 48;
   // Stateful: consecutive stale frames after which the count is taken as lost and a reset asked for.
   std::uint32_t stale_run_limit = 64;
   // Stateful: time between Reset-Requests while the doubt lasts.
   std::uint64_t reset_interval_ns = 1'000'000'000;
+};
+
+// A budget of key changes that refills with time: `per_second` a second, holding at most one second's
+// worth (a token bucket, counted in billionths so that any elapsed time adds exactly). Starts full.
+class mppe_rekey_budget {
+ public:
+  explicit mppe_rekey_budget(std::uint32_t per_second) noexcept;
+  // Adds what the time since the last call earned. Time going backwards adds nothing.
+  void refill(std::uint64_t now_ns) noexcept;
+  std::uint64_t available() const noexcept { return nano_ / nano; }
+  // Takes n (at most available()).
+  void spend(std::uint64_t n) noexcept;
+
+ private:
+  static constexpr std::uint64_t nano = 1'000'000'000;
+  std::uint64_t per_second_;
+  std::uint64_t nano_;  // available × 10^9
+  std::uint64_t last_ns_ = 0;
+  bool started_ = false;
 };
 
 // The inner frame's protocol (1 or 2 octets, RFC 1661 §6.5) and whether the frame is a well-formed IP
@@ -181,7 +220,20 @@ class mppe_decryptor {
     bool delivered = false;
   };
 
+  struct walked_key {
+    std::int64_t index = -1;
+    mppe_key key{};
+  };
+
   mppe_rx stateless(pptpkit_packet& p, std::uint32_t count) noexcept;
+  mppe_rx stateless_search(pptpkit_packet& p, std::uint32_t count, std::uint32_t ahead) noexcept;
+  // One key change of the stateless chain: keys at absolute frame number index move to index + 1, and the
+  // key is remembered (walked_) for the late arrival of that frame. The caller take()s it first.
+  void walk(mppe_key_schedule& keys, std::int64_t& index) noexcept;
+  // Whether a frame with this count follows the frames an unfinished search was for (stateless).
+  bool continues_search(std::uint32_t count) const noexcept;
+  // Whether `n` more key changes fit this frame; if so, counts them as spent.
+  bool take(std::uint32_t n) noexcept;
   mppe_rx stateful(pptpkit_packet& p, std::uint32_t count, bool flushed, std::uint64_t now_ns) noexcept;
   mppe_rx stateful_resync(pptpkit_packet& p, std::uint32_t count) noexcept;
   // Tries a key on a copy of the frame's first bytes; when it gives a well-formed datagram, decrypts the
@@ -202,11 +254,20 @@ class mppe_decryptor {
   mppe_key_schedule keys_;
   std::int64_t index_ = -1;
 
-  // Stateless: keys of recent frames for late ones, and the search ahead past a long gap.
+  // The key-change budget: the changes left to the frame being decrypted, and the per-second bucket.
+  std::uint32_t frame_left_ = 0;
+  mppe_rekey_budget budget_;
+
+  // Stateless: keys of recent frames for late ones, and the search ahead past a long gap (the cursor
+  // probe_ at absolute number probe_index_, carried from frame to frame; walked_ the keys it and the
+  // forward walks passed, kept for the frames just before a resynchronisation).
   std::array<kept_key, reorder_window> kept_{};
+  std::array<walked_key, reorder_window> walked_{};
   mppe_key_schedule probe_;
   std::int64_t probe_index_ = -1;
+  std::uint32_t probe_count_ = 0;  // the count of the last frame the cursor searched for
   bool probing_ = false;
+  std::uint32_t late_run_ = 0;  // frames in a row whose count was behind
 
   // Stateful.
   arcfour_ctx rc4_;

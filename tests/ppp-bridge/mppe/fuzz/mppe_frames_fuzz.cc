@@ -58,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const mppe_strength strengths[] = {mppe_strength::bits_40, mppe_strength::bits_56, mppe_strength::bits_128};
   const mppe_params params{strengths[(data[0] >> 1) % 3], (data[0] & 1) != 0};
   mppe_limits limits;
-  limits.search_budget = 4096;  // keep executions fast; the search logic is the same
+  limits.frame_rekeys = 256;  // keep executions fast; the search logic is the same
   limits.search_wraps = 4;
   mppe_key key{};
   key.fill(0x3c);
