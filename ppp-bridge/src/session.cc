@@ -830,8 +830,7 @@ session_counters session::counters() const noexcept {
   const mppe_counters m = ccp_.mppe_totals();
   c.mppe_tx_packets += m.tx_packets;
   c.mppe_rx_delivered += m.rx_delivered;
-  c.mppe_rx_dropped += m.drop_short + m.drop_not_encrypted + m.drop_compressed + m.drop_not_flushed + m.drop_duplicate +
-                       m.drop_stale + m.drop_undecryptable + m.drop_discarding;
+  c.mppe_rx_dropped += mppe_dropped(m);  // every drop_* of the MPPE counter list, new ones included
   return c;
 }
 
