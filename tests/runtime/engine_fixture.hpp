@@ -20,6 +20,7 @@
 #include "pptpkit/runtime/engine.hpp"
 #include "pptpkit/runtime/secrets.hpp"
 #include "pptpkit/testing/alloc_counter.hpp"
+#include "pptpkit/testing/ipv4_header.hpp"
 #include "pptpkit/testing/sim_platform.hpp"
 
 namespace {
@@ -72,15 +73,7 @@ std::vector<std::uint8_t> ping(std::uint32_t from, std::uint32_t to, std::uint8_
     p[12 + i] = static_cast<std::uint8_t>(from >> (24 - 8 * i));
     p[16 + i] = static_cast<std::uint8_t>(to >> (24 - 8 * i));
   }
-  std::uint32_t sum = 0;
-  for (int i = 0; i < 20; i += 2) {
-    sum += static_cast<std::uint32_t>(p[i] << 8 | p[i + 1]);
-  }
-  while (sum > 0xffff) {
-    sum = (sum & 0xffff) + (sum >> 16);
-  }
-  p[10] = static_cast<std::uint8_t>(~sum >> 8);
-  p[11] = static_cast<std::uint8_t>(~sum);
+  pptpkit::testing::set_ipv4_checksum(p.data());
   return p;
 }
 

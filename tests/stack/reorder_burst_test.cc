@@ -29,6 +29,7 @@
 #include "harness.hpp"
 #include "pptpkit/core/packet.hpp"
 #include "pptpkit/gre/tunnel.hpp"
+#include "pptpkit/testing/ipv4_header.hpp"
 #include "pptpkit/testing/sim_link.hpp"
 
 namespace {
@@ -79,15 +80,7 @@ std::vector<std::uint8_t> datagram(std::uint32_t id) {
   for (int i = 0; i < 4; ++i) {
     d[20 + i] = static_cast<std::uint8_t>(id >> (24 - 8 * i));
   }
-  std::uint32_t sum = 0;
-  for (int i = 0; i < 20; i += 2) {
-    sum += static_cast<std::uint32_t>((d[i] << 8) | d[i + 1]);
-  }
-  while (sum > 0xffff) {
-    sum = (sum & 0xffff) + (sum >> 16);
-  }
-  d[10] = static_cast<std::uint8_t>(~sum >> 8);
-  d[11] = static_cast<std::uint8_t>(~sum);
+  pptpkit::testing::set_ipv4_checksum(d.data());
   return d;
 }
 
