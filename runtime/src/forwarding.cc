@@ -137,12 +137,6 @@ bool engine_impl::drain_ports() {
       queue_output(ci->second, *p);
     }
   }
-  // Control messages leave before the GRE frames of this round: an OCRP must reach the peer before
-  // the LCP Configure-Request of the call it opens, or the peer drops that frame for a call it does not
-  // know yet and LCP waits a 3 s restart.
-  if (!to_flush_.empty()) {
-    flush_listed();
-  }
   // GRE frames received -> PPP link port (the channel is the same number on both).
   while (gre.ops().poll(gre.inst, PPTPKIT_GRE_PORT_PPP, &b, batch_max, now_) > 0) {
     any = true;
