@@ -9,15 +9,20 @@ connection_admission::verdict connection_admission::admit(std::uint32_t source) 
   if (total_ >= limits_.max_total) {
     return verdict::total;
   }
-  if (pending_ >= limits_.max_pending) {
-    return verdict::pending;
-  }
+  // The source's own cap before the shared pending one: a source at its cap must not make the engine
+  // evict another's pending connection to make room it will not get.
   std::uint32_t& n = per_source_[source];
   if (n >= limits_.max_per_source) {
     if (n == 0) {
       per_source_.erase(source);  // max_per_source 0: keep the table to live sources
     }
     return verdict::per_source;
+  }
+  if (pending_ >= limits_.max_pending) {
+    if (n == 0) {
+      per_source_.erase(source);
+    }
+    return verdict::pending;
   }
   ++n;
   ++total_;

@@ -43,6 +43,17 @@ TEST(connection_admission, pending_connections_have_their_own_cap_and_leave_it_w
   EXPECT_EQ(a.from(attacker), 0u);
 }
 
+// A source at its own cap is refused for that, not for the shared pending cap: the engine evicts
+// another's pending connection only for a connection it will then admit.
+TEST(connection_admission, a_source_at_its_cap_is_refused_before_the_pending_cap_is_looked_at) {
+  connection_admission a({.max_total = 100, .max_per_source = 2, .max_pending = 2});
+  EXPECT_EQ(a.admit(attacker), verdict::admit);
+  EXPECT_EQ(a.admit(attacker), verdict::admit);
+  EXPECT_EQ(a.admit(attacker), verdict::per_source);
+  EXPECT_EQ(a.admit(user_a), verdict::pending);
+  EXPECT_EQ(a.from(user_a), 0u);
+}
+
 TEST(connection_admission, the_total_cap_comes_first) {
   connection_admission a({.max_total = 1, .max_per_source = 8, .max_pending = 8});
   EXPECT_EQ(a.admit(user_a), verdict::admit);
