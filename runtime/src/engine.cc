@@ -63,7 +63,6 @@ engine_impl::~engine_impl() {
   }
   for (auto& [id, s] : sessions_) {
     free_packets(s.held);
-    free_packets(s.first_frames);
     if (s.tun != invalid_handle) {
       platform_.close(s.tun);
     }
@@ -309,11 +308,6 @@ void engine_impl::run_timers() {
           std::string name = std::move(*s.deferred_login);
           s.deferred_login.reset();
           answer_login(s, name);
-        }
-        break;
-      case timer_kind::first_frames:
-        if (auto si = sessions_.find(t.id); si != sessions_.end() && si->second.first_frames_until == t.at) {
-          release_first_frames(si->second);
         }
         break;
       case timer_kind::connection_drain:

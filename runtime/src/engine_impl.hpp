@@ -69,7 +69,6 @@ namespace pptpkit::runtime {
   X(control_alloc_failed, "connections closed: the control packet pool was exhausted")                       \
   X(readers_paused, "times GRE and interface reads were paused: the packet pool was empty")                  \
   X(drop_no_interface, "IP packets from PPP for a session without an interface")                             \
-  X(drop_first_frames, "PPP frames of a new call beyond what may wait for its OCRP to go first")             \
   X(no_gre_warnings, "sessions with control up but no GRE from the peer")                                    \
   X(plugin_errors, "plugin calls that returned an error")                                                    \
   X(plugin_stuck_deadlines, "ticks after which a plugin's deadline was still due")                           \
@@ -92,7 +91,6 @@ inline constexpr std::uint32_t held_packets_max = 64;
 inline constexpr std::uint64_t stop_bound_ns = 5 * seconds;         // SIGTERM: calls get this long to clear
 inline constexpr std::uint64_t connect_timeout_ns = 30 * seconds;   // client TCP connect
 inline constexpr std::uint64_t accept_backoff_ns = 1 * seconds;     // listener paused after EMFILE/ENFILE
-inline constexpr std::uint64_t first_frames_delay_ns = 20'000'000;  // see session::first_frames
 inline constexpr std::uint64_t pending_evict_age_ns = 1 * seconds;  // a handshake this old may be evicted
 inline constexpr std::uint64_t paused_poll_ns = 10'000'000;         // pool empty: look again this often
 inline constexpr int max_settle_rounds = 64;
@@ -142,10 +140,6 @@ struct session {
   std::uint64_t auth_deadline = 0;            // server: armed until authenticated
   std::optional<std::string> deferred_login;  // server: a login answer the throttle holds back
   std::uint64_t deferred_until = 0;
-  // PAC: the new call's first PPP frames wait this long (first_frames_delay_ns) before they go out on
-  // GRE, so the OCRP reaches the peer first; at most held_packets_max wait.
-  std::uint64_t first_frames_until = 0;
-  core::packet_list first_frames;
   handle tun = invalid_handle;
   std::string ifname;
   std::int32_t unit = -1;  // server: the N of PREFIXN
@@ -176,7 +170,7 @@ struct status_client {
 
 // Timers the runtime keeps itself (the plugins keep theirs): one ordered set, each entry checked
 // against its object when it fires, erased when its object disarms it.
-enum class timer_kind : std::uint8_t { auth_deadline, deferred_login, connection_drain, first_frames };
+enum class timer_kind : std::uint8_t { auth_deadline, deferred_login, connection_drain };
 struct timer_entry {
   std::uint64_t at;
   timer_kind kind;
@@ -274,8 +268,6 @@ class engine_impl final : public engine {
   void read_tun(std::uint32_t id);
   bool drain_ports();
   void deliver_to_interfaces(core::packet_list& l);
-  void send_ppp_frames(pptpkit_batch& b);
-  void release_first_frames(session& s);
   void interface_failed(session& s, const std::string& error);
   void pause_readers();
   void resume_readers();
@@ -313,7 +305,6 @@ class engine_impl final : public engine {
   std::uint64_t listener_resume_at_ = 0;
   handle gre_h_ = invalid_handle;
   handle status_listener_ = invalid_handle;
-  std::uint32_t sessions_holding_frames_ = 0;  // sessions whose first_frames_until is armed
   bool readers_paused_ = false;
   bool readers_resumed_ = false;  // re-watched in this step: the next wait must not sleep
   std::unordered_map<handle, owner> owners_;

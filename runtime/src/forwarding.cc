@@ -144,10 +144,12 @@ bool engine_impl::drain_ports() {
       ++counters_.plugin_errors;
     }
   }
-  // PPP frames to send -> GRE (a new PAC call's first ones wait for its OCRP: send_ppp_frames).
+  // PPP frames to send -> GRE.
   while (ppp.ops().poll(ppp.inst, PPTPKIT_PPP_PORT_LINK, &b, batch_max, now_) > 0) {
     any = true;
-    send_ppp_frames(b);
+    if (gre.ops().feed(gre.inst, PPTPKIT_GRE_PORT_PPP, &b, now_) < 0) {
+      ++counters_.plugin_errors;
+    }
   }
   // GRE packets ready -> the raw socket.
   while (gre.ops().poll(gre.inst, PPTPKIT_GRE_PORT_NET, &b, batch_max, now_) > 0) {
@@ -165,53 +167,6 @@ bool engine_impl::drain_ports() {
     deliver_to_interfaces(l);
   }
   return any;
-}
-
-// PPP frames -> GRE. A PAC's new call opens its PPP session (LCP sends its Configure-Request) in the
-// round that queues the OCRP; sent at once, the frame can reach the peer before the OCRP and be dropped
-// for a call the peer does not know yet (LCP then waits a 3 s restart), and sent right behind the OCRP
-// it can lose the race with a NAT's PPTP helper setting up the call's GRE mapping. So a new call's
-// frames wait first_frames_delay_ns (20 ms, about what pptpd takes to start pppd) before they go out;
-// frames from the peer are taken at once. Only while some session holds frames is the batch looked at.
-void engine_impl::send_ppp_frames(pptpkit_batch& b) {
-  plugin_instance& gre = plugins_->gre();
-  if (sessions_holding_frames_ > 0) {
-    core::packet_list all;
-    all.adopt(b);
-    core::packet_list now;
-    while (pptpkit_packet* p = all.pop_front()) {
-      auto si = sessions_.find(p->channel);
-      if (si == sessions_.end() || si->second.first_frames_until == 0) {
-        now.push_back(*p);
-      } else if (si->second.first_frames.size() < held_packets_max) {
-        si->second.first_frames.push_back(*p);
-      } else {
-        ++counters_.drop_first_frames;
-        free_packet(p);
-      }
-    }
-    if (now.empty()) {
-      return;
-    }
-    now.release(b);
-  }
-  if (gre.ops().feed(gre.inst, PPTPKIT_GRE_PORT_PPP, &b, now_) < 0) {
-    ++counters_.plugin_errors;
-  }
-}
-
-// The wait is over (or the session ends): its held frames go to GRE in order, and later ones directly.
-void engine_impl::release_first_frames(session& s) {
-  if (s.first_frames_until == 0) {
-    return;
-  }
-  disarm(timer_kind::first_frames, s.id, s.first_frames_until);
-  --sessions_holding_frames_;
-  if (!s.first_frames.empty()) {
-    pptpkit_batch b = PPTPKIT_BATCH_INIT;
-    s.first_frames.release(b);
-    send_ppp_frames(b);
-  }
 }
 
 // Writes a batch of IP packets to their sessions' interfaces, in runs of one session.

@@ -89,10 +89,6 @@ void engine_impl::open_session(connection& c, const pptpkit_event& ev) {
     return;
   }
   s.ppp_open = true;
-  if (server_) {
-    ++sessions_holding_frames_;
-    arm(timer_kind::first_frames, s.id, s.first_frames_until, now_ + first_frames_delay_ns);
-  }
   log(PPTPKIT_LOG_INFO, c.id, call,
       "call up: peer call id " + std::to_string(s.peer_call_id) + ", peer window " + std::to_string(ev.values[2]));
 }
@@ -108,7 +104,6 @@ void engine_impl::request_teardown(session& s, std::string why) {
 
 // Teardown, first half: PPP down, then the call cleared (unless it is gone already).
 void engine_impl::teardown_begin(session& s) {
-  release_first_frames(s);  // what PPP said so far still leaves before its GRE session closes
   if (s.ppp_open) {
     s.ppp_open = false;
     command(plugins_->ppp(), PPTPKIT_PPP_CMD_LOWER_DOWN, s.id, {}, {}, s.connection, s.id);
