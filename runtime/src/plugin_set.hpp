@@ -87,7 +87,6 @@ class plugin_set {
   std::pair<std::uint64_t, std::uint64_t> drops_and_reorders(std::uint32_t channel) const;
 
   std::uint64_t errors() const { return errors_; }
-  void count_error() { ++errors_; }
 
  private:
   void load(plugin_instance& pi, const std::string& path, std::uint32_t kind, const char* name,
