@@ -334,6 +334,58 @@ runtime::io_result bsd_platform::stream_write(runtime::handle h, std::span<const
   return {.status = runtime::io_status::error, .bytes = 0, .error = text("write", r)};
 }
 
+// ---------------------------------------------------------------- datagram sockets
+
+runtime::handle bsd_platform::udp_open(runtime::endpoint local, std::string& error) {
+  const os_constants& c = sys_->constants();
+  const std::string where = "udp " + endpoint_text(local);
+  const sys_result s = sys_->socket(c.af_inet, c.sock_dgram, 0);
+  if (!s.ok()) {
+    error = text(where, s);
+    return runtime::invalid_handle;
+  }
+  const auto fd = static_cast<fd_t>(s.value);
+  sys_result r = sys_->bind_inet(fd, {local.address, local.port});
+  if (r.ok()) {
+    r = set_nonblocking(*sys_, fd);
+  }
+  if (!r.ok()) {
+    error = text(where, r);
+    sys_->close(fd);
+    return runtime::invalid_handle;
+  }
+  return fd;
+}
+
+runtime::io_result bsd_platform::udp_receive(runtime::handle h, std::span<std::uint8_t> out, runtime::endpoint& from) {
+  const os_constants& c = sys_->constants();
+  raw_sockaddr sender;
+  bool truncated = false;
+  const sys_result r = sys_->recvfrom(h, out, sender, truncated);
+  if (r.ok()) {
+    from = {sender.inet.address, sender.inet.port};
+    return {
+        .status = runtime::io_status::ok, .bytes = truncated ? 0u : static_cast<std::uint32_t>(r.value), .error = {}};
+  }
+  if (r.err == c.eagain || r.err == c.eintr) {
+    return {.status = runtime::io_status::would_block, .bytes = 0, .error = {}};
+  }
+  return {.status = runtime::io_status::error, .bytes = 0, .error = text("udp receive", r)};
+}
+
+runtime::io_result bsd_platform::udp_send(runtime::handle h, runtime::endpoint to,
+                                          std::span<const std::uint8_t> bytes) {
+  const os_constants& c = sys_->constants();
+  const sys_result r = sys_->sendto_inet(h, bytes, {to.address, to.port});
+  if (r.ok()) {
+    return {.status = runtime::io_status::ok, .bytes = static_cast<std::uint32_t>(r.value), .error = {}};
+  }
+  if (r.err == c.eagain || r.err == c.eintr || r.err == c.enobufs) {
+    return {.status = runtime::io_status::would_block, .bytes = 0, .error = {}};
+  }
+  return {.status = runtime::io_status::error, .bytes = 0, .error = text("udp send to " + endpoint_text(to), r)};
+}
+
 void bsd_platform::close(runtime::handle h) {
   if (h == runtime::invalid_handle) {
     return;

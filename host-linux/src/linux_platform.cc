@@ -480,6 +480,64 @@ io_result linux_platform::stream_write(handle h, std::span<const std::uint8_t> i
   }
 }
 
+// --- datagram sockets ---
+
+handle linux_platform::udp_open(endpoint local, std::string& error) {
+  const std::string what = "udp " + endpoint_text(local);
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    error = errno_text(what, errno);
+    return invalid_handle;
+  }
+  const sockaddr_in sa = to_sockaddr(local);
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) != 0) {
+    error = errno_text(what, errno);
+    ::close(fd);
+    return invalid_handle;
+  }
+  return fd;
+}
+
+io_result linux_platform::udp_receive(handle h, std::span<std::uint8_t> out, endpoint& from) {
+  for (;;) {
+    sockaddr_in sa{};
+    socklen_t len = sizeof(sa);
+    // MSG_TRUNC: the datagram's real length, so one that did not fit is told from one that did.
+    const ssize_t n = ::recvfrom(h, out.data(), out.size(), MSG_TRUNC, reinterpret_cast<sockaddr*>(&sa), &len);
+    if (n >= 0) {
+      from = from_sockaddr(sa);
+      const bool fits = static_cast<std::size_t>(n) <= out.size();
+      return {io_status::ok, fits ? static_cast<std::uint32_t>(n) : 0u, {}};
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return {io_status::would_block, 0, {}};
+    }
+    // ECONNREFUSED and the like: an ICMP error about an earlier datagram; the socket is still fine.
+    return {io_status::error, 0, errno_text("udp receive", errno)};
+  }
+}
+
+io_result linux_platform::udp_send(handle h, endpoint to, std::span<const std::uint8_t> bytes) {
+  const sockaddr_in sa = to_sockaddr(to);
+  for (;;) {
+    const ssize_t n =
+        ::sendto(h, bytes.data(), bytes.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa));
+    if (n >= 0) {
+      return {io_status::ok, static_cast<std::uint32_t>(n), {}};
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+      return {io_status::would_block, 0, {}};
+    }
+    return {io_status::error, 0, errno_text("udp send to " + endpoint_text(to), errno)};
+  }
+}
+
 void linux_platform::close(handle h) {
   if (h < 0) {
     return;

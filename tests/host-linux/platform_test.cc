@@ -228,6 +228,39 @@ TEST(linux_platform, tcp_connect_accept_and_exchange_over_loopback) {
   p->close(listener);
 }
 
+TEST(linux_platform, udp_datagrams_carry_their_sender_and_an_oversized_one_is_reported_empty) {
+  auto p = linux_platform::create();
+  std::string error;
+  const handle a = p->udp_open({kLoopback, 0}, error);
+  ASSERT_GE(a, 0) << error;
+  const handle b = p->udp_open({kLoopback, 0}, error);
+  ASSERT_GE(b, 0) << error;
+  const endpoint to_b{kLoopback, port_of(b)};
+  std::array<std::uint8_t, 32> in{};
+  endpoint from;
+  EXPECT_EQ(p->udp_receive(b, in, from).status, io_status::would_block);
+
+  const std::uint8_t request[] = {1, 7, 0, 20};
+  ASSERT_EQ(p->udp_send(a, to_b, request).status, io_status::ok);
+  p->watch(b, true, false);
+  ASSERT_TRUE(wait_for(*p, b, false));
+  auto r = p->udp_receive(b, in, from);
+  ASSERT_EQ(r.status, io_status::ok);
+  ASSERT_EQ(r.bytes, sizeof(request));
+  EXPECT_EQ(std::memcmp(in.data(), request, sizeof(request)), 0);
+  EXPECT_EQ(from, (endpoint{kLoopback, port_of(a)}));
+
+  const std::vector<std::uint8_t> big(64, 0xab);  // longer than `in`: discarded, not cut
+  ASSERT_EQ(p->udp_send(a, to_b, big).status, io_status::ok);
+  ASSERT_TRUE(wait_for(*p, b, false));
+  r = p->udp_receive(b, in, from);
+  EXPECT_EQ(r.status, io_status::ok);
+  EXPECT_EQ(r.bytes, 0u);
+  EXPECT_EQ(p->udp_receive(b, in, from).status, io_status::would_block);
+  p->close(a);
+  p->close(b);
+}
+
 TEST(linux_platform, refused_connect_is_reported_with_the_reason) {
   auto p = linux_platform::create();
   std::string error;

@@ -77,6 +77,37 @@ TEST_F(sim_faults, accept_out_of_descriptors_keeps_the_connection_queued_or_shed
   client.close(b);
 }
 
+TEST_F(sim_faults, datagrams_reach_the_bound_port_unless_the_host_is_deaf) {
+  std::string error;
+  const handle radius = server.udp_open({kServer, 1812}, error);
+  ASSERT_NE(radius, runtime::invalid_handle) << error;
+  EXPECT_EQ(server.udp_open({0, 1812}, error), runtime::invalid_handle);  // the port is taken
+  const handle nas = client.udp_open({0, 0}, error);
+  ASSERT_NE(nas, runtime::invalid_handle) << error;
+  server.watch(radius, true, false);
+
+  const std::uint8_t request[] = {1, 2, 3};
+  ASSERT_EQ(client.udp_send(nas, {kServer, 1812}, request).status, io_status::ok);
+  EXPECT_FALSE(ready(server, radius, false));  // in flight
+  settle();
+  ASSERT_TRUE(ready(server, radius, false));
+  std::array<std::uint8_t, 8> in{};
+  runtime::endpoint from;
+  const auto r = server.udp_receive(radius, in, from);
+  ASSERT_EQ(r.status, io_status::ok);
+  EXPECT_EQ(r.bytes, 3u);
+  EXPECT_EQ(from.address, kClient);
+  EXPECT_NE(from.port, 0u);
+
+  server.udp_deaf = true;
+  ASSERT_EQ(client.udp_send(nas, {kServer, 1812}, request).status, io_status::ok);
+  settle();
+  EXPECT_FALSE(ready(server, radius, false));
+  EXPECT_EQ(server.udp_received, 1u);
+  server.close(radius);
+  client.close(nas);
+}
+
 TEST_F(sim_faults, a_deleted_tun_fails_every_read_and_write_and_wait_reports_it) {
   std::string name, error;
   const handle tun = server.tun_open({"pptp0", 1400, 1, 2}, name, error);

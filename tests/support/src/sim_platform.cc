@@ -383,6 +383,9 @@ void sim_host::close(handle h) {
   if (net_.listeners_.erase(h) != 0) {
     return;
   }
+  if (net_.datagrams_.erase(h) != 0) {
+    return;
+  }
   if (h == gre_) {
     gre_ = invalid_handle;
     return;
@@ -390,6 +393,65 @@ void sim_host::close(handle h) {
   if (auto it = tuns_.find(h); it != tuns_.end()) {
     it->second->open = false;
   }
+}
+
+handle sim_host::udp_open(endpoint local, std::string& error) {
+  probe_scope probe(*this);
+  if (local.address != 0 && local.address != address_) {
+    error = "udp: cannot bind to an address this host does not have";
+    return invalid_handle;
+  }
+  if (local.port == 0) {
+    local.port = net_.next_ephemeral_port_++;
+  }
+  for (const auto& [h, d] : net_.datagrams_) {
+    if (d.host == this && d.local.port == local.port) {
+      error = "udp: bind: Address already in use";
+      return invalid_handle;
+    }
+  }
+  const handle h = net_.new_handle();
+  net_.datagrams_[h] = {this, local, {}};
+  handles_.insert(h);
+  return h;
+}
+
+io_result sim_host::udp_receive(handle h, std::span<std::uint8_t> out, endpoint& from) {
+  probe_scope probe(*this);
+  auto it = net_.datagrams_.find(h);
+  if (it == net_.datagrams_.end() || it->second.rx.empty()) {
+    return {io_status::would_block, 0, {}};
+  }
+  auto [sender, bytes] = std::move(it->second.rx.front());
+  it->second.rx.pop_front();
+  from = sender;
+  if (bytes.size() > out.size()) {
+    return {io_status::ok, 0, {}};
+  }
+  std::copy(bytes.begin(), bytes.end(), out.begin());
+  return {io_status::ok, static_cast<std::uint32_t>(bytes.size()), {}};
+}
+
+io_result sim_host::udp_send(handle h, endpoint to, std::span<const std::uint8_t> bytes) {
+  probe_scope probe(*this);
+  auto it = net_.datagrams_.find(h);
+  if (it == net_.datagrams_.end()) {
+    return {io_status::error, 0, "udp send: not a datagram socket"};
+  }
+  const endpoint sender{address_, it->second.local.port};
+  net_.schedule(net_.now() + net_.tcp_delay_ns,
+                [net = &net_, to, sender, data = std::vector<std::uint8_t>(bytes.begin(), bytes.end())]() mutable {
+                  for (auto& [dh, d] : net->datagrams_) {
+                    if (d.host->address() == to.address && d.local.port == to.port) {
+                      if (!d.host->udp_deaf) {
+                        ++d.host->udp_received;
+                        d.rx.emplace_back(sender, std::move(data));
+                      }
+                      return;
+                    }
+                  }
+                });
+  return {io_status::ok, static_cast<std::uint32_t>(bytes.size()), {}};
 }
 
 handle sim_host::gre_open(std::uint32_t, std::string& error) {
@@ -578,6 +640,8 @@ void sim_host::collect_ready(std::vector<runtime::readiness>& ready) const {
       r.failed = s->connect_failed || s->reset;
     } else if (auto l = net_.listeners_.find(h); l != net_.listeners_.end()) {
       r.readable = interest.first && !l->second.pending.empty();
+    } else if (auto d = net_.datagrams_.find(h); d != net_.datagrams_.end()) {
+      r.readable = interest.first && !d->second.rx.empty();
     } else if (h == gre_) {
       r.readable = interest.first && !gre_rx_.empty();
     } else if (auto t = tuns_.find(h); t != tuns_.end()) {

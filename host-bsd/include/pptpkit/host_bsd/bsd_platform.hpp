@@ -47,6 +47,9 @@ class bsd_platform final : public runtime::platform {
   runtime::io_result stream_read(runtime::handle h, std::span<std::uint8_t> out) override;
   runtime::io_result stream_write(runtime::handle h, std::span<const std::uint8_t> in) override;
   void close(runtime::handle h) override;
+  runtime::handle udp_open(runtime::endpoint local, std::string& error) override;
+  runtime::io_result udp_receive(runtime::handle h, std::span<std::uint8_t> out, runtime::endpoint& from) override;
+  runtime::io_result udp_send(runtime::handle h, runtime::endpoint to, std::span<const std::uint8_t> bytes) override;
 
   runtime::handle gre_open(std::uint32_t local_address, std::string& error) override;
   runtime::batch_result gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,

@@ -180,6 +180,15 @@ class platform {
   virtual io_result stream_write(handle h, std::span<const std::uint8_t> in) = 0;  // may be partial
   virtual void close(handle h) = 0;                                                // any handle; unwatches it
 
+  // --- datagram sockets: RADIUS requests and the dynamic-authorization listener (RFC 5176) ---
+  // A UDP socket bound to `local` (address 0: any; port 0: a free one the kernel picks).
+  virtual handle udp_open(endpoint local, std::string& error) = 0;
+  // The next datagram into `out`, and who sent it; would_block when none is queued. A datagram longer
+  // than `out` is discarded and reported as ok with bytes = 0 (a caller ignores empty datagrams).
+  virtual io_result udp_receive(handle h, std::span<std::uint8_t> out, endpoint& from) = 0;
+  // Sends one datagram; would_block when the socket's buffer is full (nothing was sent).
+  virtual io_result udp_send(handle h, endpoint to, std::span<const std::uint8_t> bytes) = 0;
+
   // --- GRE: one raw socket carries every session (IPPROTO_GRE 47) ---
   virtual handle gre_open(std::uint32_t local_address, std::string& error) = 0;
   // Up to `max` packets. Each packet's data starts at the GRE header (the outer IP header is stripped,

@@ -173,6 +173,9 @@ class sim_host final : public runtime::platform {
   runtime::io_result stream_read(runtime::handle h, std::span<std::uint8_t> out) override;
   runtime::io_result stream_write(runtime::handle h, std::span<const std::uint8_t> in) override;
   void close(runtime::handle h) override;
+  runtime::handle udp_open(runtime::endpoint local, std::string& error) override;
+  runtime::io_result udp_receive(runtime::handle h, std::span<std::uint8_t> out, runtime::endpoint& from) override;
+  runtime::io_result udp_send(runtime::handle h, runtime::endpoint to, std::span<const std::uint8_t> bytes) override;
   runtime::handle gre_open(std::uint32_t local_address, std::string& error) override;
   runtime::batch_result gre_receive(runtime::handle h, core::packet_pool& pool, core::packet_list& out,
                                     std::uint32_t max) override;
@@ -194,6 +197,12 @@ class sim_host final : public runtime::platform {
                 const std::vector<std::string>& env) override;
   bool drop_privileges(const std::string& user, std::string& error) override;
 
+  // Datagrams (RADIUS): delivered after the network's tcp_delay_ns to the socket bound to the
+  // destination's address and port (or to any address), or dropped when there is none. While
+  // `udp_deaf` is set this host drops every datagram that reaches it (a RADIUS server that never
+  // answers); `udp_received` counts the ones its sockets took.
+  bool udp_deaf = false;
+  std::uint64_t udp_received = 0;
   std::uint64_t gre_sent = 0;
   std::uint64_t gre_dropped_by_link = 0;
 
@@ -260,6 +269,11 @@ class sim_network {
     std::uint32_t in_flight = 0;
     std::uint64_t last_delivery = 0;
   };
+  struct datagram_socket {
+    sim_host* host = nullptr;
+    runtime::endpoint local;
+    std::deque<std::pair<runtime::endpoint, std::vector<std::uint8_t>>> rx;
+  };
   struct listener {
     sim_host* host = nullptr;
     runtime::endpoint local;
@@ -286,6 +300,8 @@ class sim_network {
   std::vector<std::unique_ptr<sim_host>> hosts_;
   std::map<runtime::handle, stream> streams_;
   std::map<runtime::handle, listener> listeners_;
+  std::map<runtime::handle, datagram_socket> datagrams_;
+  std::uint16_t next_ephemeral_port_ = 40000;
   std::unique_ptr<link_model> link_;
 };
 
