@@ -366,7 +366,8 @@ void auth_server::secret(bool found, std::string_view secret, std::uint64_t now)
       verdict_data_.assign(s.begin(), s.end());
       const std::string_view msg = " M=Access granted";
       verdict_data_.insert(verdict_data_.end(), msg.begin(), msg.end());
-      events_.mschapv2_keys({hash_nt_password_hash(nt_password_hash(secret)), nt});
+      events_.mppe_keys_ready(
+          mppe_derive_start_keys(mppe_role::server, hash_nt_password_hash(nt_password_hash(secret)), nt));
       finish(true, 0, {});
       return;
     }
@@ -579,7 +580,8 @@ void auth_client::on_chap(const control_packet& pkt) {
       finish(false, 0, "the server failed to prove it knows the password (bad authenticator response)");
       return;
     }
-    events_.mschapv2_keys({hash_nt_password_hash(nt_password_hash(password_)), nt_response_});
+    events_.mppe_keys_ready(
+        mppe_derive_start_keys(mppe_role::client, hash_nt_password_hash(nt_password_hash(password_)), nt_response_));
     finish(true, 0, {});
   } else if (pkt.code == chap_failure) {
     if (!mschap) {

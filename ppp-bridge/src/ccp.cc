@@ -36,11 +36,10 @@ fsm_config patient(fsm_config c) noexcept {
 
 }  // namespace
 
-ccp_layer::ccp_layer(mppe_policy policy, mppe_role role, control_output& out, const core::host& host,
-                     std::uint32_t session_id, fsm_config config) noexcept
+ccp_layer::ccp_layer(mppe_policy policy, control_output& out, const core::host& host, std::uint32_t session_id,
+                     fsm_config config) noexcept
     : policy_(policy),
       effective_(policy),
-      role_(role),
       out_(out),
       host_(host),
       session_id_(session_id),
@@ -48,7 +47,7 @@ ccp_layer::ccp_layer(mppe_policy policy, mppe_role role, control_output& out, co
 
 // ---- the session's calls ----
 
-void ccp_layer::start(const mschapv2_key_material* keys, std::uint64_t now) noexcept {
+void ccp_layer::start(const mppe_start_keys* keys, std::uint64_t now) noexcept {
   if (!enabled() || started_) {
     return;
   }
@@ -244,8 +243,8 @@ void ccp_layer::this_layer_up() noexcept {
                                                               : "MPPE negotiation failed: the directions disagree");
     return;
   }
-  // RFC 3079 §3.4: asymmetric start keys for our role; RFC 3079 §3.1-3.3: session keys from them.
-  const mppe_start_keys start = mppe_derive_start_keys(role_, keys_->password_hash_hash, keys_->nt_response);
+  // RFC 3079 §3.4: the asymmetric start keys for our role; RFC 3079 §3.1-3.3: session keys from them.
+  const mppe_start_keys& start = *keys_;
   const mppe_params receive{params->strength, (*ours_ & mppe_opt_h) != 0};
   const mppe_params send{params->strength, (*theirs_ & mppe_opt_h) != 0};
   encryptor_.emplace(start.send, send);

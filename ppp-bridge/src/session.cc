@@ -135,8 +135,7 @@ session::session(std::uint32_t id, session_config config, session_env env)
                    {config_.fsm.restart_ns, config_.fsm.max_configure, config_.secret_timeout_ns}),
       auth_client_(*this, *this, *this, config_.user, config_.password,
                    {config_.fsm.restart_ns, config_.fsm.max_configure}),
-      ccp_(config_.encryption, config_.server ? mppe_role::server : mppe_role::client, *this, env_.host, id_,
-           config_.fsm) {}
+      ccp_(config_.encryption, *this, env_.host, id_, config_.fsm) {}
 
 session::~session() = default;
 
@@ -669,7 +668,7 @@ void session::auth_result(bool server_side, std::uint32_t protocol, bool ok, std
   down_text_ = std::string(text);
 }
 
-void session::mschapv2_keys(const mschapv2_key_material& keys) noexcept {
+void session::mppe_keys_ready(const mppe_start_keys& keys) noexcept {
   keys_ = keys;
 }
 
@@ -684,7 +683,8 @@ void session::maybe_enter_network() noexcept {
     ipv6cp_fsm_.open(now_);
     ipv6cp_fsm_.up(now_);
   }
-  // RFC 1962 §1: CCP starts with the NCPs (pppd does the same); MPPE keys from MS-CHAPv2 if any.
+  // RFC 1962 §1: CCP starts with the NCPs (pppd does the same); MPPE start keys from the authentication
+  // if it gave any.
   ccp_.start(keys_ ? &*keys_ : nullptr, now_);
   ccp_news();
 }

@@ -402,7 +402,7 @@ TEST(mschapv2_client, a_server_that_cannot_prove_the_password_is_refused) {
   const auto* f = cli.find(PPTPKIT_PPP_EVENT_AUTH_FAILURE);
   ASSERT_NE(f, nullptr);
   EXPECT_NE(f->text.find("failed to prove"), std::string::npos) << f->text;
-  EXPECT_FALSE(cli.find_session()->mppe_key_material().has_value());
+  EXPECT_FALSE(cli.find_session()->mppe_keys().has_value());
 }
 
 TEST(mschapv2_failure_text, parses_every_field) {

@@ -21,6 +21,7 @@
 #include "pptpkit/plugin.h"
 #include "pptpkit/ppp/crypto.hpp"
 #include "pptpkit/ppp/eap.hpp"
+#include "pptpkit/ppp/mppe_keys.hpp"
 #include "pptpkit/ppp/protocol.hpp"
 
 namespace pptpkit::ppp {
@@ -39,8 +40,9 @@ class auth_events {
   // On the server side peer_name is the name need_secret gave, byte for byte.
   virtual void auth_result(bool server_side, std::uint32_t protocol, bool ok, std::string_view peer_name,
                            std::uint32_t code, std::string_view text) noexcept = 0;
-  // MS-CHAPv2 succeeded: what MPPE derives its keys from (RFC 3079 §3.4).
-  virtual void mschapv2_keys(const mschapv2_key_material& keys) noexcept = 0;
+  // The authentication gave MPPE start keys for our role (RFC 3079 §3.4): MS-CHAPv2 derives them from
+  // the password on each side (the server's send key is the client's receive key).
+  virtual void mppe_keys_ready(const mppe_start_keys& keys) noexcept = 0;
 
  protected:
   ~auth_events() = default;

@@ -3,7 +3,7 @@
 //
 //   Network phase ─► start(keys) ─► fsm(0x80FD, ccp_layer as handler): option 18 per mppe_policy,
 //                                    every other option (MPPC's bit C, Deflate, BSD...) Rejected
-//   CCP Opened ─► mppe_agreed(ours, theirs) ─► start keys for our role (RFC 3079 §3.4)
+//   CCP Opened ─► mppe_agreed(ours, theirs) ─► the start keys given to start() (RFC 3079 §3.4)
 //              ─► mppe_encryptor + mppe_decryptor ─► take_up() (the session emits EVENT_ENCRYPTION_UP)
 //   Reset-Request/Reset-Ack (codes 14/15) ─► on_extra_code ─► mppe_on_ccp_reset
 //   decryptor wants a reset (stateful) ─► deadline()/tick()/after_decrypt() ─► CCP Reset-Request
@@ -26,6 +26,7 @@
 #include "pptpkit/ppp/fsm.hpp"
 #include "pptpkit/ppp/mppe.hpp"
 #include "pptpkit/ppp/mppe_ccp.hpp"
+#include "pptpkit/ppp/mppe_keys.hpp"
 #include "pptpkit/ppp/protocol.hpp"
 
 namespace pptpkit::ppp {
@@ -41,16 +42,18 @@ struct ccp_stats {
 
 class ccp_layer final : private fsm_handler {
  public:
-  // `out` and `host` are borrowed for the layer's life. role: whose start keys we use (RFC 3079 §3.4).
-  ccp_layer(mppe_policy policy, mppe_role role, control_output& out, const core::host& host, std::uint32_t session_id,
+  // `out` and `host` are borrowed for the layer's life.
+  ccp_layer(mppe_policy policy, control_output& out, const core::host& host, std::uint32_t session_id,
             fsm_config config) noexcept;
   ccp_layer(const ccp_layer&) = delete;
   ccp_layer& operator=(const ccp_layer&) = delete;
 
-  // The session reached the Network phase (RFC 1661 §3.5): CCP opens like an NCP. keys: what
-  // MS-CHAPv2 gave (nullptr when the authentication gives none: PAP, CHAP-MD5, EAP-MD5, or none).
+  // The session reached the Network phase (RFC 1661 §3.5): CCP opens like an NCP. keys: the start keys
+  // for our role (RFC 3079 §3.4) the authentication gave — derived from the password after MS-CHAPv2, or
+  // sent by the host's RADIUS server (MS-MPPE-Send-Key/Recv-Key); nullptr when there are none (PAP,
+  // CHAP-MD5, EAP-MD5, or no authentication).
   // When MPPE is refused by policy CCP is not run at all (the session Protocol-Rejects it, pppd's noccp).
-  void start(const mschapv2_key_material* keys, std::uint64_t now) noexcept;
+  void start(const mppe_start_keys* keys, std::uint64_t now) noexcept;
   // LCP left Opened or the session ends: CCP goes down with it; MPPE stops.
   void stop(std::uint64_t now) noexcept;
   // Whether the session runs CCP at all (policy not "refused").
@@ -114,7 +117,6 @@ class ccp_layer final : private fsm_handler {
 
   mppe_policy policy_;
   mppe_policy effective_;  // policy_, or refused when the authentication gave no keys
-  mppe_role role_;
   control_output& out_;
   const core::host& host_;
   std::uint32_t session_id_;
@@ -122,7 +124,7 @@ class ccp_layer final : private fsm_handler {
   bool started_ = false;
   bool stopping_ = false;
   bool was_up_ = false;  // MPPE came up in this Network phase
-  std::optional<mschapv2_key_material> keys_;
+  std::optional<mppe_start_keys> keys_;
 
   std::optional<std::uint32_t> ours_;    // option 18 in our Configure-Request (nullopt: not asked)
   std::optional<std::uint32_t> theirs_;  // option 18 of the peer's request as we last Acked it

@@ -46,7 +46,7 @@ authenticator_response mschapv2_authenticator_response(std::string_view password
                                                        std::string_view user_name) noexcept;
 
 // What MPPE needs from a successful MS-CHAPv2 exchange (RFC 3079 §3.4 GetMasterKey takes exactly
-// these two): the session keeps it after success and hands it to the MPPE code.
+// these two); mppe_derive_start_keys (mppe_keys.hpp) turns them into one end's start keys.
 struct mschapv2_key_material {
   nt_hash password_hash_hash;  // RFC 2759 §8.4 HashNtPasswordHash
   nt_response_t nt_response;   // the 24-octet NT-Response the peer sent

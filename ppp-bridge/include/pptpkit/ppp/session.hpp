@@ -102,8 +102,8 @@ class session final : private control_output, private layer_events, private auth
   const ccp_layer& ccp() const noexcept { return ccp_; }
   const lcp_result& lcp_negotiated() const noexcept { return lcp_.result(); }
   session_counters counters() const noexcept;
-  // Kept after MS-CHAPv2 succeeded, for MPPE (RFC 3079 §3.4).
-  const std::optional<mschapv2_key_material>& mppe_key_material() const noexcept { return keys_; }
+  // The MPPE start keys for our role the authentication gave (RFC 3079 §3.4), kept for CCP.
+  const std::optional<mppe_start_keys>& mppe_keys() const noexcept { return keys_; }
 
  private:
   // control_output
@@ -120,7 +120,7 @@ class session final : private control_output, private layer_events, private auth
   void need_secret(std::uint32_t protocol, std::string_view peer_name) noexcept override;
   void auth_result(bool server_side, std::uint32_t protocol, bool ok, std::string_view peer_name, std::uint32_t code,
                    std::string_view text) noexcept override;
-  void mschapv2_keys(const mschapv2_key_material& keys) noexcept override;
+  void mppe_keys_ready(const mppe_start_keys& keys) noexcept override;
   // random_source
   void random_fill(std::span<std::uint8_t> out) noexcept override;
 
@@ -161,7 +161,7 @@ class session final : private control_output, private layer_events, private auth
   std::uint32_t down_reason_ = 0;  // set when we know why the link ends
   std::string down_text_;
   bool finished_ = false;
-  std::optional<mschapv2_key_material> keys_;
+  std::optional<mppe_start_keys> keys_;
   std::optional<std::array<std::uint64_t, 5>> deferred_ipv4_up_;  // EVENT_IPV4_UP values, until reported
   std::optional<std::array<std::uint64_t, 2>> deferred_ipv6_up_;
   session_counters counters_;
