@@ -10,13 +10,14 @@ __attribute__((visibility("default"))) uint32_t pptpkit_abi_probe(
     const pptpkit_packet* packet, const pptpkit_batch* batch, const pptpkit_host_services* host,
     const pptpkit_config_entry* config, const pptpkit_command* command, const pptpkit_event* event,
     const pptpkit_stat* stat, const pptpkit_plugin_ops* ops, const pptpkit_build_fingerprint* fingerprint,
-    const pptpkit_plugin_descriptor* descriptor, pptpkit_plugin_query_fn query);
+    const pptpkit_plugin_descriptor* descriptor, pptpkit_plugin_query_fn query,
+    const pptpkit_ppp_auth_extension* ppp_auth);
 
 uint32_t pptpkit_abi_probe(const pptpkit_packet* packet, const pptpkit_batch* batch, const pptpkit_host_services* host,
                            const pptpkit_config_entry* config, const pptpkit_command* command,
                            const pptpkit_event* event, const pptpkit_stat* stat, const pptpkit_plugin_ops* ops,
                            const pptpkit_build_fingerprint* fingerprint, const pptpkit_plugin_descriptor* descriptor,
-                           pptpkit_plugin_query_fn query) {
+                           pptpkit_plugin_query_fn query, const pptpkit_ppp_auth_extension* ppp_auth) {
   (void)packet;
   (void)batch;
   (void)host;
@@ -28,5 +29,6 @@ uint32_t pptpkit_abi_probe(const pptpkit_packet* packet, const pptpkit_batch* ba
   (void)fingerprint;
   (void)descriptor;
   (void)query;
+  (void)ppp_auth;
   return PPTPKIT_ABI_VERSION;
 }

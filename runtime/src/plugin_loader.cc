@@ -109,8 +109,9 @@ std::unique_ptr<loaded_plugin> load_plugin(const std::string& path, std::uint32_
                      std::to_string(PPTPKIT_ABI_VERSION_MAJOR) + ".x");
   }
   if (d->struct_size < descriptor_v1_0_size) {
-    throw load_error(file + ": descriptor is " + std::to_string(d->struct_size) + " bytes; ABI " +
-                     version_text(d->abi_version) + " needs at least " + std::to_string(descriptor_v1_0_size));
+    // Every minor of major 1 has at least the 1.0 fields; a newer minor only appends.
+    throw load_error(file + ": descriptor is " + std::to_string(d->struct_size) + " bytes; ABI 1.0 needs at least " +
+                     std::to_string(descriptor_v1_0_size));
   }
   if (const std::string diff = fingerprint_mismatch(d->fingerprint); !diff.empty()) {
     throw load_error(file + ": built for a different machine or ABI layout: " + diff);

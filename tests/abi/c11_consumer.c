@@ -1,5 +1,5 @@
-/* A vendor's C11 program: includes every public header, pins the 1.0 layout on LP64 machines and uses
- * the macros the way a host would. Built with -std=c11 -pedantic -Werror. */
+/* A vendor's C11 program: includes every public header, pins the 1.0 and 1.1 layouts on LP64 machines and
+ * uses the macros the way a host would. Built with -std=c11 -pedantic -Werror. */
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +34,9 @@ _Static_assert(sizeof(pptpkit_build_fingerprint) == 32, "pptpkit_build_fingerpri
 _Static_assert(offsetof(pptpkit_plugin_descriptor, fingerprint) == 32, "descriptor.fingerprint");
 _Static_assert(offsetof(pptpkit_plugin_descriptor, ops) == 64, "descriptor.ops");
 _Static_assert(sizeof(pptpkit_plugin_descriptor) == 80, "pptpkit_plugin_descriptor");
+/* added in 1.1 */
+_Static_assert(offsetof(pptpkit_ppp_auth_extension, request_data) == 8, "ppp_auth_extension.request_data");
+_Static_assert(sizeof(pptpkit_ppp_auth_extension) == 16, "pptpkit_ppp_auth_extension");
 #endif
 
 int main(void) {
@@ -53,7 +56,8 @@ int main(void) {
     puts("PPTPKIT_HAS_FIELD is wrong");
     ++failures;
   }
-  if (PPTPKIT_ABI_MAJOR_OF(PPTPKIT_ABI_VERSION) != 1u || PPTPKIT_ABI_MINOR_OF(PPTPKIT_ABI_MAKE_VERSION(2, 5)) != 5u) {
+  if (PPTPKIT_ABI_MAJOR_OF(PPTPKIT_ABI_VERSION) != 1u || PPTPKIT_ABI_MINOR_OF(PPTPKIT_ABI_VERSION) < 1u ||
+      PPTPKIT_ABI_MINOR_OF(PPTPKIT_ABI_MAKE_VERSION(2, 5)) != 5u) {
     puts("version macros are wrong");
     ++failures;
   }

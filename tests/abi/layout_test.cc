@@ -16,6 +16,9 @@ static_assert(std::is_trivially_copyable_v<pptpkit_command>);
 static_assert(sizeof(void*) != 8 || sizeof(pptpkit_packet) == 72);
 static_assert(sizeof(void*) != 8 || sizeof(pptpkit_event) == 336);
 static_assert(sizeof(void*) != 8 || sizeof(pptpkit_plugin_descriptor) == 80);
+// Added in 1.1.
+static_assert(sizeof(void*) != 8 || sizeof(pptpkit_ppp_auth_extension) == 16);
+static_assert(offsetof(pptpkit_ppp_auth_extension, request_data) == 8);
 static_assert(PPTPKIT_BATCH_MAX == pptpkit::core::packet_batch::capacity);
 
 TEST(abi_layout, struct_sizes_are_what_the_init_macros_say) {
@@ -30,6 +33,7 @@ TEST(abi_layout, struct_sizes_are_what_the_init_macros_say) {
 TEST(abi_layout, has_field_sees_only_what_a_prefix_holds) {
   EXPECT_TRUE(PPTPKIT_HAS_FIELD(pptpkit_plugin_ops, read_stats, sizeof(pptpkit_plugin_ops)));
   EXPECT_FALSE(PPTPKIT_HAS_FIELD(pptpkit_plugin_ops, read_stats, offsetof(pptpkit_plugin_ops, read_stats)));
+  EXPECT_TRUE(PPTPKIT_HAS_FIELD(pptpkit_ppp_auth_extension, request_data, sizeof(pptpkit_ppp_auth_extension)));
 }
 
 }  // namespace

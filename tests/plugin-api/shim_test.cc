@@ -162,10 +162,28 @@ TEST(plugin_shim, query_refuses_another_major_naming_both_versions) {
   char error[128] = {0};
   EXPECT_EQ(answer_query(d, PPTPKIT_ABI_MAKE_VERSION(2, 3), &th.services(), &out, error, sizeof(error)),
             PPTPKIT_ERR_VERSION);
-  EXPECT_STREQ(error, "echo: built for ABI 1.0; this host speaks 2.3");
+  EXPECT_STREQ(error, "echo: built for ABI 1.1; this host speaks 2.3");
   EXPECT_EQ(out, nullptr);
   EXPECT_EQ(answer_query(d, PPTPKIT_ABI_MAKE_VERSION(1, 7), &th.services(), &out, error, sizeof(error)), PPTPKIT_OK);
   EXPECT_EQ(out, &d);
+}
+
+// 1.1 only appends: a plugin and a host of major 1 load each other whatever their minors (abi.h).
+TEST(plugin_shim, query_accepts_every_minor_of_the_same_major_both_ways) {
+  pptpkit::testing::test_host th;
+  static const pptpkit_plugin_ops ops = make_ops<echo_factory>();
+  const pptpkit_plugin_descriptor ours = make_descriptor(PPTPKIT_KIND_GRE, "echo", "0.0.1", &ops, nullptr);
+  ASSERT_EQ(ours.abi_version, PPTPKIT_ABI_MAKE_VERSION(1, 1));
+  const pptpkit_plugin_descriptor* out = nullptr;
+  char error[128] = {0};
+  // A 1.0 host loads this 1.1 plugin.
+  EXPECT_EQ(answer_query(ours, PPTPKIT_ABI_MAKE_VERSION(1, 0), &th.services(), &out, error, sizeof(error)), PPTPKIT_OK);
+  EXPECT_EQ(out, &ours);
+  // This 1.1 host's query reaches a plugin that was built for 1.0.
+  pptpkit_plugin_descriptor old = ours;
+  old.abi_version = PPTPKIT_ABI_MAKE_VERSION(1, 0);
+  EXPECT_EQ(answer_query(old, PPTPKIT_ABI_VERSION, &th.services(), &out, error, sizeof(error)), PPTPKIT_OK);
+  EXPECT_EQ(out, &old);
 }
 
 TEST(plugin_shim, query_checks_the_host_table) {

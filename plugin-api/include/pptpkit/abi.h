@@ -17,7 +17,10 @@
  *    callbacks, unless its header says otherwise.
  *  - Return codes: 0 ok, a positive value is a count, a negative value is a PPTPKIT_ERR_*.
  *
- * Version 1.0 of the ABI is described by these headers.
+ * Version 1.1 of the ABI is described by these headers: 1.0 and what is marked "added in 1.1" (the
+ * `ppp` kind's host-side verification, pptpkit/ppp.h). 1.1 only appends, so a 1.0 host loads a 1.1
+ * plugin and a 1.1 host loads a 1.0 plugin; a host finds out what a plugin offers through its
+ * extensions, never by comparing minors for equality.
  */
 #ifndef PPTPKIT_ABI_H
 #define PPTPKIT_ABI_H
@@ -30,7 +33,7 @@ extern "C" {
 #endif
 
 #define PPTPKIT_ABI_VERSION_MAJOR 1u
-#define PPTPKIT_ABI_VERSION_MINOR 0u
+#define PPTPKIT_ABI_VERSION_MINOR 1u
 /* Major in the high 16 bits, minor in the low 16. Compare majors for equality, minors with >=. */
 #define PPTPKIT_ABI_MAKE_VERSION(major, minor) ((uint32_t)(((uint32_t)(major) << 16) | ((uint32_t)(minor)&0xffffu)))
 #define PPTPKIT_ABI_VERSION PPTPKIT_ABI_MAKE_VERSION(PPTPKIT_ABI_VERSION_MAJOR, PPTPKIT_ABI_VERSION_MINOR)

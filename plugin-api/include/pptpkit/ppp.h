@@ -13,7 +13,10 @@
  * place in the same buffer.
  *
  * Secrets never come from files: when the core needs a secret it emits EVENT_AUTH_SECRET_NEEDED and the
- * host answers with CMD_AUTH_SECRET (at once, or later — e.g. after asking RADIUS).
+ * host answers with CMD_AUTH_SECRET (at once, or later). Added in 1.1: with auth_verify=host the server
+ * never holds the secret — it hands the peer's authentication data to the host (EVENT_AUTH_VERIFY, the
+ * bytes through the PPTPKIT_PPP_AUTH_EXTENSION_V1 extension) and the host answers with a verdict
+ * (CMD_AUTH_VERDICT), as a NAS asks RADIUS; EAP is relayed packet by packet (RFC 3579).
  *
  * Ownership and threading: see plugin.h.
  */
@@ -57,6 +60,12 @@ extern "C" {
  *   mppe                "required" | "optional" | "refused" (default "optional")
  *   mppe_bits           allowed key lengths, e.g. "128,56,40" (default "128,40")
  *   mppe_stateful       "1" allows stateful mode (default 0: stateless, like pppd's nomppe-stateful)
+ * Added in 1.1 (a 1.0 plugin refuses unknown keys: send it only to a plugin that offers
+ * PPTPKIT_PPP_AUTH_EXTENSION_V1):
+ *   auth_verify         server: "secret" (default: ask the host for the secret, EVENT_AUTH_SECRET_NEEDED,
+ *                       and verify here) | "host" (hand the peer's data to the host, EVENT_AUTH_VERIFY,
+ *                       and take its CMD_AUTH_VERDICT). auth_secret_timeout_ms bounds each wait for a
+ *                       verdict as it does for a secret.
  */
 
 /* Commands. Channel = session id. */
@@ -97,6 +106,60 @@ extern "C" {
  * environment. A name with a NUL byte or longer than PPTPKIT_EVENT_TEXT_MAX - 1 bytes never reaches the
  * host: authentication fails (AUTH_FAILURE, text "peer name refused: ...") and is counted in
  * auth_bad_peer_name. */
+
+/* --- added in 1.1: the host verifies (auth_verify=host) --- */
+
+/* EVENT_AUTH_VERIFY (server, auth_verify=host): the peer answered; the host verifies it (e.g. asks RADIUS)
+ * and answers with CMD_AUTH_VERDICT. values[0] PPTPKIT_PPP_AUTH_*, [1] the length of the data, which the
+ * host reads with the extension's request_data; text: the peer's name, under the rules of
+ * AUTH_SECRET_NEEDED's text (the exact bytes; a name with NUL or too long is refused before the host sees
+ * it). The data, by protocol:
+ *   PAP        the password as the peer sent it (0..255 bytes).
+ *   CHAP-MD5   [0] identifier, [1..16] our 16-byte challenge, [17..32] the peer's 16-byte response.
+ *   MS-CHAPv2  [0] identifier, [1..16] our authenticator challenge, [17..65] the peer's 49-byte response
+ *              value (peer challenge 16, reserved 8, NT-Response 24, flags 1): what RADIUS's
+ *              MS-CHAP-Challenge and MS-CHAP2-Response carry.
+ *   EAP        one EAP packet from the peer as received (RFC 3748 §4: code, identifier, length, data).
+ *              The plugin sends EAP-Request/Identity itself (RFC 3579 §2.1); the peer's Response/Identity
+ *              is the first AUTH_VERIFY (text: the identity), every later EAP Response another one. */
+#define PPTPKIT_PPP_EVENT_AUTH_VERIFY 8u
+
+/* CMD_AUTH_VERDICT: the host's answer to AUTH_VERIFY. values[0] PPTPKIT_PPP_VERDICT_*; values[1] on reject
+ * the MS-CHAP error code (646-649, 691, 709; 0 means 691). entries (all optional):
+ *   "message"        PAP/CHAP-MD5: the text of Ack/Nak, Success/Failure. MS-CHAPv2 accept: the 42-character
+ *                    "S=..." authenticator response RADIUS returned in MS-CHAP2-Success (required: an
+ *                    accept without it is a reject); the plugin sends "S=... M=..." as usual. Reject:
+ *                    the text the user sees.
+ *   "mppe_send_key", "mppe_recv_key"  32 hex digits each: the 16-byte MPPE start keys from this server's
+ *                    point of view (RFC 3079 §3.4; RADIUS's MS-MPPE-Send-Key/Recv-Key, the first 16 bytes
+ *                    for EAP): send is what this server encrypts with. MS-CHAPv2 and EAP only; both or
+ *                    neither. With mppe=required an MS-CHAPv2 or EAP accept without them is a reject
+ *                    (REASON_AUTH_FAILED, counted in auth_verdict_no_keys).
+ *   "remote_ip"      as CMD_AUTH_SECRET's.
+ *   "eap"            hex: the EAP packet to send: the Request for CONTINUE, the Success/Failure for
+ *                    ACCEPT/REJECT (built by the plugin when absent).
+ * Returns PPTPKIT_ERR_STATE (ignored, logged, counted in auth_verdict_unexpected) when no verification is
+ * pending. A malformed verdict (bad hex, a key not 16 bytes, an EAP packet of the wrong code, CONTINUE
+ * without an EAP Request or for another protocol) is a reject, logged and counted in
+ * auth_verdict_malformed. */
+#define PPTPKIT_PPP_CMD_AUTH_VERDICT 5u
+#define PPTPKIT_PPP_VERDICT_REJECT 0u
+#define PPTPKIT_PPP_VERDICT_ACCEPT 1u
+#define PPTPKIT_PPP_VERDICT_CONTINUE 2u /* EAP only: send the "eap" Request and wait for the next Response */
+
+/* get_extension(PPTPKIT_PPP_AUTH_EXTENSION_V1): a static table of the plugin; a host that finds it may
+ * send auth_verify. A reader checks PPTPKIT_HAS_FIELD against struct_size before using a field. */
+#define PPTPKIT_PPP_AUTH_EXTENSION_V1 "pptpkit.ppp.auth.v1"
+
+typedef struct pptpkit_ppp_auth_extension {
+  uint32_t struct_size;
+  uint32_t reserved;
+  /* The data of session's pending AUTH_VERIFY into out[0..max). Returns its length (when that exceeds max,
+   * nothing is copied), PPTPKIT_ERR_NOT_FOUND for an unknown session, PPTPKIT_ERR_STATE when no
+   * verification is pending. Borrows inst. */
+  int32_t (*request_data)(const pptpkit_instance* inst, uint32_t session, uint8_t* out, uint32_t max);
+  /* --- end of 1.1 fields --- */
+} pptpkit_ppp_auth_extension;
 
 #ifdef __cplusplus
 }

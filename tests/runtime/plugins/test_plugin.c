@@ -139,6 +139,8 @@ static const pptpkit_plugin_ops ops = {
 
 #if defined(TEST_PLUGIN_ABI2_REFUSES) || defined(TEST_PLUGIN_ABI2_SILENT)
 #define BUILT_FOR PPTPKIT_ABI_MAKE_VERSION(2, 0)
+#elif defined(TEST_PLUGIN_ABI1_0)
+#define BUILT_FOR PPTPKIT_ABI_MAKE_VERSION(1, 0) /* an older minor: a newer host of major 1 loads it */
 #else
 #define BUILT_FOR PPTPKIT_ABI_VERSION
 #endif
