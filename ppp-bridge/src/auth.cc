@@ -1,8 +1,10 @@
 #include "pptpkit/ppp/auth.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
+#include <tuple>
 
 #include "pptpkit/ppp.h"
 
@@ -98,14 +100,16 @@ mschap_failure parse_mschap_failure(std::string_view text) {
 // ============================== server ==============================
 
 auth_server::auth_server(control_output& out, auth_events& events, random_source& random, std::string our_name,
-                         auth_timing timing)
-    : out_(out), events_(events), random_(random), our_name_(std::move(our_name)), timing_(timing) {}
+                         auth_timing timing, auth_server_policy policy)
+    : out_(out), events_(events), random_(random), our_name_(std::move(our_name)), timing_(timing), policy_(policy) {}
 auth_server::~auth_server() = default;
 
 void auth_server::start(std::uint32_t protocol, std::uint64_t now) {
   protocol_ = protocol;
   transmits_ = 0;
   verdict_data_.clear();
+  verify_data_.clear();
+  relay_request_.clear();
   eap_method_.reset();
   id_ = static_cast<std::uint8_t>(random_.random_u32());
   if (protocol == PPTPKIT_PPP_AUTH_PAP) {
@@ -130,6 +134,10 @@ void auth_server::send_challenge(std::uint64_t now) {
   if (protocol_ == PPTPKIT_PPP_AUTH_EAP) {
     if (!eap_identity_done_) {
       w.u8(eap_identity);  // RFC 3748 §5.1: Request/Identity, no prompt
+    } else if (policy_.host_verifies) {
+      // RFC 3579 §2.1: the host's (its RADIUS server's) Request, as it gave it.
+      out_.send_control(proto_eap, relay_request_[0], id_, std::span(relay_request_).subspan(control_header_size));
+      return;
     } else {
       w.u8(eap_method_->type());
       w.bytes(response_);  // the method's first request, kept for retransmission
@@ -150,15 +158,38 @@ void auth_server::wait_for_secret(std::uint64_t now) {
   events_.need_secret(protocol_, peer_name_);
 }
 
+void auth_server::ask_host(std::uint64_t now) {
+  if (!policy_.host_verifies) {
+    wait_for_secret(now);
+    return;
+  }
+  // pptpkit/ppp.h EVENT_AUTH_VERIFY: PAP the password; CHAP [id, our challenge, the peer's value], which
+  // for MS-CHAPv2 is what RADIUS's MS-CHAP-Challenge and MS-CHAP2-Response carry (RFC 2548 §2.3.2).
+  verify_data_.clear();
+  if (protocol_ != PPTPKIT_PPP_AUTH_PAP) {
+    verify_data_.push_back(id_);
+    verify_data_.insert(verify_data_.end(), challenge_.begin(), challenge_.end());
+  }
+  verify_data_.insert(verify_data_.end(), response_.begin(), response_.end());
+  wait_for_verdict(now);
+}
+
+void auth_server::wait_for_verdict(std::uint64_t now) {
+  phase_ = phase::waiting_verdict;
+  deadline_ = now + timing_.secret_timeout_ns;
+  events_.need_verdict(protocol_, peer_name_, verify_data_.size());
+}
+
 void auth_server::tick(std::uint64_t now) {
   if (now < deadline_) {
     return;
   }
   deadline_ = UINT64_MAX;
-  if (phase_ == phase::waiting_secret) {
+  if (phase_ == phase::waiting_secret || phase_ == phase::waiting_verdict) {
     // The host never answered (a RADIUS server down): fail like a lookup that found nothing, but say so.
     const bool mschap = protocol_ == PPTPKIT_PPP_AUTH_MSCHAP_V2;
-    finish(false, mschap ? std::uint32_t{mschap_authentication_failure} : 0u, "no secret from the host in time");
+    finish(false, mschap ? std::uint32_t{mschap_authentication_failure} : 0u,
+           phase_ == phase::waiting_secret ? "no secret from the host in time" : "no verdict from the host in time");
     return;
   }
   if (phase_ != phase::challenged) {
@@ -195,7 +226,8 @@ void auth_server::receive(std::uint16_t ppp_protocol, const control_packet& pkt,
   }
   // PAP retransmits with a new identifier (RFC 1334 §2.2.1) while the host looks the secret up: the
   // verdict answers the latest request, or the peer would ignore it.
-  if (phase_ == phase::waiting_secret && ppp_protocol == proto_pap && pkt.code == 1) {
+  if ((phase_ == phase::waiting_secret || phase_ == phase::waiting_verdict) && ppp_protocol == proto_pap &&
+      pkt.code == 1) {
     id_ = pkt.id;
     return;
   }
@@ -228,7 +260,7 @@ void auth_server::on_pap(const control_packet& pkt, std::uint64_t now) {
     return;
   }
   response_.assign(pw.begin(), pw.end());
-  wait_for_secret(now);
+  ask_host(now);
 }
 
 bool auth_server::take_peer_name(std::span<const std::uint8_t> name) {
@@ -265,13 +297,17 @@ void auth_server::on_chap(const control_packet& pkt, std::uint64_t now) {
     return;
   }
   response_.assign(value.begin(), value.end());
-  wait_for_secret(now);
+  ask_host(now);
 }
 
 void auth_server::on_eap(const control_packet& pkt, std::uint64_t now) {
   // RFC 3748 §4.1: a Response answers our outstanding Request (same identifier).
   if (phase_ != phase::challenged || pkt.code != eap_response || pkt.id != id_ || pkt.data.empty()) {
     ++dropped_;
+    return;
+  }
+  if (policy_.host_verifies) {
+    on_eap_relay(pkt, now);
     return;
   }
   const std::uint8_t type = pkt.data[0];
@@ -325,6 +361,107 @@ void auth_server::on_eap(const control_packet& pkt, std::uint64_t now) {
       ++dropped_;
       break;
   }
+}
+
+// RFC 3579 §2.1: the NAS answers the Identity itself, then passes every Response on as it came.
+void auth_server::on_eap_relay(const control_packet& pkt, std::uint64_t now) {
+  if (!eap_identity_done_) {
+    if (pkt.data[0] != eap_identity) {
+      ++dropped_;
+      return;
+    }
+    if (!take_peer_name(pkt.data.subspan(1))) {
+      return;
+    }
+    eap_identity_done_ = true;
+  }
+  const std::size_t length = control_header_size + pkt.data.size();  // RFC 3748 §4: code, id, length, data
+  verify_data_.assign({pkt.code, pkt.id, static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length)});
+  verify_data_.insert(verify_data_.end(), pkt.data.begin(), pkt.data.end());
+  wait_for_verdict(now);
+}
+
+std::string auth_server::check_verdict(const host_verdict& v) const {
+  if (!v.malformed.empty()) {
+    return v.malformed;
+  }
+  const bool eap = protocol_ == PPTPKIT_PPP_AUTH_EAP;
+  if (v.what == host_verdict::decision::next && !eap) {
+    return "CONTINUE is for EAP only";
+  }
+  if (!v.eap.empty()) {
+    // RFC 3748 §4: code, identifier, a length that covers the packet exactly; §4.1-4.2 the codes.
+    const std::uint8_t want = v.what == host_verdict::decision::next     ? eap_request
+                              : v.what == host_verdict::decision::accept ? eap_success
+                                                                         : eap_failure;
+    if (!eap) {
+      return "an EAP packet for a login that is not EAP";
+    }
+    if (v.eap.size() < control_header_size || ((std::size_t{v.eap[2]} << 8) | v.eap[3]) != v.eap.size() ||
+        v.eap[0] != want || (want == eap_request && v.eap.size() == control_header_size)) {
+      return "eap: not an EAP " +
+             std::string(want == eap_request   ? "Request"
+                         : want == eap_success ? "Success"
+                                               : "Failure") +
+             " packet";
+    }
+  } else if (v.what == host_verdict::decision::next) {
+    return "CONTINUE without an EAP Request";
+  }
+  if (v.what == host_verdict::decision::accept && protocol_ == PPTPKIT_PPP_AUTH_MSCHAP_V2) {
+    // RFC 2759 §5: "S=" and 40 hexadecimal digits, which the peer checks.
+    const std::string& m = v.message.value_or("");
+    const bool hex_digits = std::all_of(m.begin() + std::min<std::size_t>(m.size(), 2), m.end(),
+                                        [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+    if (m.size() != std::tuple_size_v<authenticator_response> || m.compare(0, 2, "S=") != 0 || !hex_digits) {
+      return "message: an MS-CHAPv2 accept needs the 42-character authenticator response (S=...)";
+    }
+  }
+  return {};
+}
+
+void auth_server::verdict(const host_verdict& v, std::uint64_t now) {
+  if (phase_ != phase::waiting_verdict) {
+    return;
+  }
+  const bool mschap = protocol_ == PPTPKIT_PPP_AUTH_MSCHAP_V2;
+  const bool keyed = mschap || protocol_ == PPTPKIT_PPP_AUTH_EAP;  // the logins RADIUS sends MPPE keys for
+  const std::uint32_t fail_code = mschap ? std::uint32_t{mschap_authentication_failure} : 0u;
+  if (const std::string bad = check_verdict(v); !bad.empty()) {
+    ++malformed_verdicts_;
+    finish(false, fail_code, "malformed verdict from the host: " + bad);
+    return;
+  }
+  switch (v.what) {
+    case host_verdict::decision::next:  // RFC 3579 §2.1: the host's Request goes to the peer as it is
+      relay_request_ = v.eap;
+      id_ = relay_request_[1];
+      transmits_ = 0;
+      send_challenge(now);
+      return;
+    case host_verdict::decision::reject: {
+      const std::uint32_t code = mschap ? (v.code != 0 ? v.code : fail_code) : 0u;
+      finish(false, code, "rejected by the host" + (v.message ? ": " + printable(*v.message) : std::string()), &v);
+      return;
+    }
+    case host_verdict::decision::accept:
+      break;
+  }
+  if (keyed && !v.keys && policy_.mppe_keys_required) {
+    // MPPE cannot start without keys: the peer learns it now, not from a CCP that fails later.
+    ++verdicts_without_keys_;
+    finish(false, fail_code, "the host accepted, but sent no MPPE keys and MPPE is required");
+    return;
+  }
+  if (mschap) {
+    verdict_data_.assign(v.message->begin(), v.message->end());
+    const std::string_view msg = " M=Access granted";
+    verdict_data_.insert(verdict_data_.end(), msg.begin(), msg.end());
+  }
+  if (keyed && v.keys) {
+    events_.mppe_keys_ready(*v.keys);
+  }
+  finish(true, 0, {}, &v);
 }
 
 void auth_server::secret(bool found, std::string_view secret, std::uint64_t now) {
@@ -381,13 +518,16 @@ void auth_server::secret(bool found, std::string_view secret, std::uint64_t now)
   }
 }
 
-void auth_server::finish(bool ok, std::uint32_t code, std::string_view text) {
+void auth_server::finish(bool ok, std::uint32_t code, std::string_view text, const host_verdict* host) {
   phase_ = ok ? phase::succeeded : phase::failed;
   deadline_ = UINT64_MAX;
   verdict_id_ = id_;
   switch (protocol_) {
     case PPTPKIT_PPP_AUTH_PAP: {  // RFC 1334 §2.2.2: Msg-Length, Message
-      const std::string_view msg = ok ? "Login ok" : "Login incorrect";
+      std::string_view msg = ok ? "Login ok" : "Login incorrect";
+      if (host != nullptr && host->message) {
+        msg = std::string_view(*host->message).substr(0, 255);
+      }
       verdict_protocol_ = proto_pap;
       verdict_code_ = ok ? pap_ack : pap_nak;
       verdict_data_.assign(1, static_cast<std::uint8_t>(msg.size()));
@@ -399,12 +539,16 @@ void auth_server::finish(bool ok, std::uint32_t code, std::string_view text) {
       verdict_code_ = ok ? chap_success : chap_failure;
       verdict_data_ = ok ? std::vector<std::uint8_t>{'W', 'e', 'l', 'c', 'o', 'm', 'e'}
                          : std::vector<std::uint8_t>{'A', 'c', 'c', 'e', 's', 's', ' ', 'd', 'e', 'n', 'i', 'e', 'd'};
+      if (host != nullptr && host->message) {  // RFC 1994 §4.2: the Message is free text
+        verdict_data_.assign(host->message->begin(), host->message->end());
+      }
       break;
     case PPTPKIT_PPP_AUTH_MSCHAP_V2:
       verdict_protocol_ = proto_chap;
       verdict_code_ = ok ? chap_success : chap_failure;
       if (!ok) {  // RFC 2759 §6: no retry (like pppd); C= is the challenge a retry would use
-        const std::string msg = "E=" + std::to_string(code) + " R=0 C=" + hex(challenge_) + " V=3 M=Access denied";
+        const std::string shown = host != nullptr && host->message ? printable(*host->message) : "Access denied";
+        const std::string msg = "E=" + std::to_string(code) + " R=0 C=" + hex(challenge_) + " V=3 M=" + shown;
         verdict_data_.assign(msg.begin(), msg.end());
       }
       break;
@@ -412,6 +556,10 @@ void auth_server::finish(bool ok, std::uint32_t code, std::string_view text) {
       verdict_protocol_ = proto_eap;
       verdict_code_ = ok ? eap_success : eap_failure;
       verdict_data_.clear();
+      if (host != nullptr && !host->eap.empty()) {  // the host's Success/Failure, as it gave it
+        verdict_id_ = host->eap[1];
+        verdict_data_.assign(host->eap.begin() + control_header_size, host->eap.end());
+      }
       break;
     default:
       break;

@@ -2,11 +2,99 @@
 
 #include <algorithm>
 #include <boost/intrusive/set.hpp>
+#include <cstring>
 #include <unordered_map>
 
 #include "pptpkit/ppp.h"
 
 namespace pptpkit::ppp {
+
+namespace {
+
+// Hex digits (either case) to bytes; nullopt for an odd count or another character.
+std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text) {
+  const auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+      return (c | 0x20) - 'a' + 10;
+    }
+    return -1;
+  };
+  if (text.size() % 2 != 0) {
+    return std::nullopt;
+  }
+  std::vector<std::uint8_t> out;
+  out.reserve(text.size() / 2);
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    const int hi = digit(text[i]);
+    const int lo = digit(text[i + 1]);
+    if (hi < 0 || lo < 0) {
+      return std::nullopt;
+    }
+    out.push_back(static_cast<std::uint8_t>((hi << 4) | lo));
+  }
+  return out;
+}
+
+// CMD_AUTH_VERDICT's values and entries (pptpkit/ppp.h). Never throws for a bad entry: what is wrong goes
+// into `malformed` and the session turns the verdict into a reject.
+host_verdict parse_verdict(const pptpkit_command& cmd, const core::config_map& entries, std::uint32_t& remote_ip) {
+  host_verdict v;
+  std::string& bad = v.malformed;
+  switch (cmd.values[0]) {
+    case PPTPKIT_PPP_VERDICT_REJECT:
+      v.what = host_verdict::decision::reject;
+      break;
+    case PPTPKIT_PPP_VERDICT_ACCEPT:
+      v.what = host_verdict::decision::accept;
+      break;
+    case PPTPKIT_PPP_VERDICT_CONTINUE:
+      v.what = host_verdict::decision::next;
+      break;
+    default:
+      bad = "values[0]: unknown verdict " + std::to_string(cmd.values[0]);
+      break;
+  }
+  v.code = cmd.values[1] <= UINT32_MAX ? static_cast<std::uint32_t>(cmd.values[1]) : 0u;
+  if (entries.has("message")) {
+    v.message = entries.get("message");
+  }
+  const bool send = entries.has("mppe_send_key");
+  if (send || entries.has("mppe_recv_key")) {
+    const auto s = from_hex(entries.get("mppe_send_key"));
+    const auto r = from_hex(entries.get("mppe_recv_key"));
+    if (!send || !entries.has("mppe_recv_key")) {
+      bad = "mppe_send_key and mppe_recv_key come together";
+    } else if (!s || !r || s->size() != 16 || r->size() != 16) {
+      bad = "mppe_send_key, mppe_recv_key: expected 32 hex digits each (16-byte keys)";
+    } else {
+      mppe_start_keys k;
+      std::memcpy(k.send.data(), s->data(), 16);
+      std::memcpy(k.receive.data(), r->data(), 16);
+      v.keys = k;
+    }
+  }
+  if (entries.has("eap")) {
+    auto packet = from_hex(entries.get("eap"));
+    if (!packet || packet->empty()) {
+      bad = "eap: expected an EAP packet in hex";
+    } else {
+      v.eap = std::move(*packet);
+    }
+  }
+  if (entries.has("remote_ip")) {
+    try {
+      remote_ip = parse_ipv4_key(entries, "remote_ip");
+    } catch (const core::config_error& e) {
+      bad = e.what();
+    }
+  }
+  return v;
+}
+
+}  // namespace
 
 void reject_unknown_session_keys(const core::config_map& config) {
   config.reject_unknown({"role",
@@ -22,6 +110,7 @@ void reject_unknown_session_keys(const core::config_map& config) {
                          "max_terminate",
                          "max_failure",
                          "auth_secret_timeout_ms",
+                         "auth_verify",
                          "local_ip",
                          "remote_ip",
                          "dns1",
@@ -145,6 +234,19 @@ class ppp_instance final : public core::instance {
         rearm(*it->second);
         break;
       }
+      case PPTPKIT_PPP_CMD_AUTH_VERDICT: {
+        if (it == sessions_.end()) {
+          return PPTPKIT_ERR_NOT_FOUND;
+        }
+        core::config_map entries(cmd.entries, cmd.entry_count);
+        std::uint32_t remote = 0;
+        const host_verdict v = parse_verdict(cmd, entries, remote);
+        if (!it->second->auth_verdict(v, remote, now)) {
+          rc = PPTPKIT_ERR_STATE;
+        }
+        rearm(*it->second);
+        break;
+      }
       default:
         rc = PPTPKIT_ERR_NOT_SUPPORTED;
         break;
@@ -260,10 +362,42 @@ const session* find_session(const core::instance& inst, std::uint32_t channel) n
   return p == nullptr ? nullptr : p->find(channel);
 }
 
+namespace {
+
+// pptpkit_ppp_auth_extension::request_data.
+std::int32_t request_data(const pptpkit_instance* inst, std::uint32_t channel, std::uint8_t* out,
+                          std::uint32_t max) noexcept {
+  if (inst == nullptr || (out == nullptr && max != 0)) {
+    return PPTPKIT_ERR_INVALID_ARGUMENT;
+  }
+  const session* s = find_session(*core::detail::as_instance(inst), channel);
+  if (s == nullptr) {
+    return PPTPKIT_ERR_NOT_FOUND;
+  }
+  const auto data = s->auth_verify_data();
+  if (!data) {
+    return PPTPKIT_ERR_STATE;
+  }
+  if (data->size() <= max && !data->empty()) {
+    std::memcpy(out, data->data(), data->size());
+  }
+  return static_cast<std::int32_t>(data->size());
+}
+
+const void* get_extension(const char* id) noexcept {
+  static const pptpkit_ppp_auth_extension auth = {sizeof(pptpkit_ppp_auth_extension), 0u, &request_data};
+  if (id != nullptr && std::strcmp(id, PPTPKIT_PPP_AUTH_EXTENSION_V1) == 0) {
+    return &auth;
+  }
+  return nullptr;  // STYLE A9: an unknown id is not supported
+}
+
+}  // namespace
+
 const pptpkit_plugin_descriptor& ppp_descriptor() noexcept {
   static const pptpkit_plugin_ops ops = core::make_ops<ppp_instance_factory>();
   static const pptpkit_plugin_descriptor d =
-      core::make_descriptor(PPTPKIT_KIND_PPP, "ppp-bridge", "0.1.0", &ops, nullptr);
+      core::make_descriptor(PPTPKIT_KIND_PPP, "ppp-bridge", "0.1.0", &ops, &get_extension);
   return d;
 }
 

@@ -86,6 +86,11 @@ session_config session_config::from(const core::config_map& c) {
   s.fsm.max_terminate = c.get_u32("max_terminate", 2, 1, 255);
   s.fsm.max_failure = c.get_u32("max_failure", 5, 1, 255);
   s.secret_timeout_ns = std::uint64_t{c.get_u32("auth_secret_timeout_ms", 30000, 10, 600000)} * 1'000'000u;
+  const std::string verify = c.get("auth_verify", "secret");
+  if (verify != "secret" && verify != "host") {
+    throw core::config_error("auth_verify: expected 'secret' or 'host', got '" + verify + "'");
+  }
+  s.host_verifies = verify == "host";
   s.ipcp.server = s.server;
   s.ipcp.local = parse_ipv4_key(c, "local_ip");
   s.ipcp.remote = parse_ipv4_key(c, "remote_ip");
@@ -132,7 +137,8 @@ session::session(std::uint32_t id, session_config config, session_env env)
       ipcp_fsm_(proto_ipcp, ipcp_handler_, *this, config_.fsm),
       ipv6cp_fsm_(proto_ipv6cp, ipv6cp_handler_, *this, config_.fsm),
       auth_server_(*this, *this, *this, config_.name,
-                   {config_.fsm.restart_ns, config_.fsm.max_configure, config_.secret_timeout_ns}),
+                   {config_.fsm.restart_ns, config_.fsm.max_configure, config_.secret_timeout_ns},
+                   {config_.host_verifies, config_.encryption.requirement == mppe_requirement::required}),
       auth_client_(*this, *this, *this, config_.user, config_.password,
                    {config_.fsm.restart_ns, config_.fsm.max_configure}),
       ccp_(config_.encryption, *this, env_.host, id_, config_.fsm) {}
@@ -192,6 +198,32 @@ bool session::auth_secret(bool found, std::string_view secret, std::uint32_t rem
   }
   auth_server_.secret(found, secret, now);
   return true;
+}
+
+bool session::auth_verdict(const host_verdict& verdict, std::uint32_t remote_ip, std::uint64_t now) {
+  now_ = now;
+  if (!auth_server_.waiting_for_verdict()) {
+    ++counters_.auth_verdict_unexpected;
+    env_.host.log(PPTPKIT_LOG_WARNING, component, "session %u: AUTH_VERDICT without a pending AUTH_VERIFY (ignored)",
+                  id_);
+    return false;
+  }
+  if (!verdict.malformed.empty()) {
+    env_.host.log(PPTPKIT_LOG_WARNING, component, "session %u: malformed AUTH_VERDICT, taken as a reject: %s", id_,
+                  verdict.malformed.c_str());
+  }
+  if (verdict.what == host_verdict::decision::accept && verdict.malformed.empty() && remote_ip != 0) {
+    ipcp_handler_.set_remote(remote_ip);
+  }
+  auth_server_.verdict(verdict, now);
+  return true;
+}
+
+std::optional<std::span<const std::uint8_t>> session::auth_verify_data() const noexcept {
+  if (!auth_server_.waiting_for_verdict()) {
+    return std::nullopt;
+  }
+  return auth_server_.verify_data();
 }
 
 // ---- timers ----
@@ -649,6 +681,11 @@ void session::need_secret(std::uint32_t protocol, std::string_view peer_name) no
   event(PPTPKIT_PPP_EVENT_AUTH_SECRET_NEEDED, {protocol}, peer_name);
 }
 
+void session::need_verdict(std::uint32_t protocol, std::string_view peer_name, std::size_t data_size) noexcept {
+  assert(peer_name.size() <= max_peer_name && peer_name.find('\0') == std::string_view::npos);
+  event(PPTPKIT_PPP_EVENT_AUTH_VERIFY, {protocol, data_size}, peer_name);
+}
+
 void session::auth_result(bool server_side, std::uint32_t protocol, bool ok, std::string_view peer_name,
                           std::uint32_t code, std::string_view text) noexcept {
   if (ok) {
@@ -814,6 +851,8 @@ session_counters session::counters() const noexcept {
   }
   c.drop_auth_unexpected += auth_server_.dropped() + auth_client_.dropped();
   c.auth_bad_peer_name += auth_server_.bad_peer_names();
+  c.auth_verdict_malformed += auth_server_.malformed_verdicts();
+  c.auth_verdict_no_keys += auth_server_.verdicts_without_keys();
   // CCP and MPPE.
   const fsm_stats& f = ccp_.automaton().stats();
   c.drop_fsm_bad_id += f.bad_id;

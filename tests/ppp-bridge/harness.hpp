@@ -71,6 +71,9 @@ class endpoint {
       if (e.type == PPTPKIT_PPP_EVENT_AUTH_SECRET_NEEDED && !hold_secrets) {
         answer_secret(e.channel, e.text);
       }
+      if (on_event) {
+        on_event(events.back(), e.channel);
+      }
       e = pptpkit_event PPTPKIT_EVENT_INIT;
     }
   }
@@ -126,6 +129,8 @@ class endpoint {
   std::vector<recorded_event> events;
   std::map<std::string, std::pair<std::string, std::string>> secrets;  // user -> secret, remote_ip
   bool hold_secrets = false;
+  // Called for each event after it is recorded (a test playing the host, e.g. for EVENT_AUTH_VERIFY).
+  std::function<void(const recorded_event&, std::uint32_t channel)> on_event;
   const std::string& label() const { return label_; }
 
  private:

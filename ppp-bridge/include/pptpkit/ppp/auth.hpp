@@ -1,9 +1,13 @@
 // pptpkit/ppp/auth.hpp — the Authenticate phase (RFC 1661 §3.5) in both directions.
 //
 // auth_server authenticates the peer (we are the authenticator): PAP (RFC 1334 §2), CHAP with MD5
-// (RFC 1994), MS-CHAPv2 (RFC 2759) and EAP (RFC 3748) with EAP-MD5. It never knows secrets: it asks
-// through auth_events::need_secret and the host answers later through secret(). auth_client proves
-// who we are with the user name and password it was given.
+// (RFC 1994), MS-CHAPv2 (RFC 2759) and EAP (RFC 3748) with EAP-MD5. It never knows secrets. By default
+// it asks through auth_events::need_secret, the host answers later through secret(), and it verifies
+// itself. With host_verifies (auth_verify=host, pptpkit/ppp.h 1.1) it is a NAS: it hands the peer's
+// data to the host (need_verdict, verify_data()) and takes the host's verdict() — which may carry the
+// authenticator response and the MPPE start keys a RADIUS server sent; EAP is relayed packet by packet
+// (RFC 3579 §2.1: we send Request/Identity, every Response goes to the host, every Request it returns
+// goes to the peer). auth_client proves who we are with the user name and password it was given.
 //
 // Both are sans-IO (now in, control packets out through control_output, deadline()/tick() for the
 // retransmission timer) and report the outcome once through auth_events::auth_result with the text a
@@ -36,6 +40,9 @@ class auth_events {
   // The server needs the secret of `peer_name` for `protocol` (PPTPKIT_PPP_AUTH_*). The name is the
   // peer's bytes exactly as received: at most max_peer_name of them, none of them NUL.
   virtual void need_secret(std::uint32_t protocol, std::string_view peer_name) noexcept = 0;
+  // Server with host_verifies: the peer answered; the host verifies verify_data() (data_size bytes, laid
+  // out as pptpkit/ppp.h's EVENT_AUTH_VERIFY says) and answers through verdict(). peer_name as above.
+  virtual void need_verdict(std::uint32_t protocol, std::string_view peer_name, std::size_t data_size) noexcept = 0;
   // The exchange ended. server_side: we authenticated the peer. code: the MS-CHAP error (646-691) or 0.
   // On the server side peer_name is the name need_secret gave, byte for byte.
   virtual void auth_result(bool server_side, std::uint32_t protocol, bool ok, std::string_view peer_name,
@@ -68,6 +75,23 @@ struct auth_timing {
   std::uint64_t secret_timeout_ns = 30'000'000'000;
 };
 
+// The server's policy.
+struct auth_server_policy {
+  bool host_verifies = false;       // auth_verify=host: the host verifies (need_verdict/verdict)
+  bool mppe_keys_required = false;  // mppe=required: an MS-CHAPv2 or EAP accept must carry MPPE keys
+};
+
+// The host's answer to need_verdict (CMD_AUTH_VERDICT, pptpkit/ppp.h), its entries parsed.
+struct host_verdict {
+  enum class decision : std::uint8_t { reject, accept, next };  // next: EAP CONTINUE
+  decision what = decision::reject;
+  std::uint32_t code = 0;               // reject: the MS-CHAP error (0: 691)
+  std::optional<std::string> message;   // Ack/Nak/Success/Failure text; MS-CHAPv2 accept: "S=..."
+  std::optional<mppe_start_keys> keys;  // this server's MPPE start keys (MS-MPPE-Send-Key/Recv-Key)
+  std::vector<std::uint8_t> eap;        // a whole EAP packet to send (empty: none given)
+  std::string malformed;                // not empty: what was wrong with an entry; the verdict is a reject
+};
+
 // Parses MS-CHAPv2's failure message "E=eeee R=r C=cccc... V=vvvv M=<msg>" (RFC 2759 §6).
 struct mschap_failure {
   std::uint32_t error = 0;
@@ -79,7 +103,7 @@ mschap_failure parse_mschap_failure(std::string_view text);
 class auth_server {
  public:
   auth_server(control_output& out, auth_events& events, random_source& random, std::string our_name,
-              auth_timing timing = {});
+              auth_timing timing = {}, auth_server_policy policy = {});
   ~auth_server();
 
   void start(std::uint32_t protocol, std::uint64_t now);
@@ -88,23 +112,39 @@ class auth_server {
   // The host's answer to need_secret. Ignored unless one is pending.
   void secret(bool found, std::string_view secret, std::uint64_t now);
   bool waiting_for_secret() const noexcept { return phase_ == phase::waiting_secret; }
+  // host_verifies: the host's answer to need_verdict. Ignored unless one is pending. A malformed verdict,
+  // or an accept that lacks what the login needs (MS-CHAPv2's S=, MPPE keys when required), is a reject.
+  void verdict(const host_verdict& v, std::uint64_t now);
+  bool waiting_for_verdict() const noexcept { return phase_ == phase::waiting_verdict; }
+  // What the host verifies, while waiting_for_verdict() (pptpkit/ppp.h, EVENT_AUTH_VERIFY).
+  std::span<const std::uint8_t> verify_data() const noexcept { return verify_data_; }
   bool done() const noexcept { return phase_ == phase::succeeded || phase_ == phase::failed; }
   std::uint64_t deadline() const noexcept { return deadline_; }
   void tick(std::uint64_t now);
   std::uint64_t dropped() const noexcept { return dropped_; }
   // Peer names refused: a NUL byte, or longer than max_peer_name.
   std::uint64_t bad_peer_names() const noexcept { return bad_peer_names_; }
+  // Verdicts taken as rejects: a malformed entry; an accept without MPPE keys that MPPE required.
+  std::uint64_t malformed_verdicts() const noexcept { return malformed_verdicts_; }
+  std::uint64_t verdicts_without_keys() const noexcept { return verdicts_without_keys_; }
 
  private:
-  enum class phase : std::uint8_t { idle, challenged, waiting_secret, succeeded, failed };
+  enum class phase : std::uint8_t { idle, challenged, waiting_secret, waiting_verdict, succeeded, failed };
   void send_challenge(std::uint64_t now);
-  void finish(bool ok, std::uint32_t code, std::string_view text);
+  // host: the verdict whose message / EAP packet replace ours, when the host gave them.
+  void finish(bool ok, std::uint32_t code, std::string_view text, const host_verdict* host = nullptr);
   // Takes the peer's name, or refuses it (the verdict is sent, false returned).
   bool take_peer_name(std::span<const std::uint8_t> name);
   void on_pap(const control_packet& pkt, std::uint64_t now);
   void on_chap(const control_packet& pkt, std::uint64_t now);
   void wait_for_secret(std::uint64_t now);
+  // The peer's answer is in: ask the host for the secret, or (host_verifies) for its verdict.
+  void ask_host(std::uint64_t now);
+  void wait_for_verdict(std::uint64_t now);
+  // What is wrong with a verdict for this login ("" when nothing).
+  std::string check_verdict(const host_verdict& v) const;
   void on_eap(const control_packet& pkt, std::uint64_t now);
+  void on_eap_relay(const control_packet& pkt, std::uint64_t now);
   void send_verdict();
 
   control_output& out_;
@@ -112,6 +152,7 @@ class auth_server {
   random_source& random_;
   std::string our_name_;
   auth_timing timing_;
+  auth_server_policy policy_;
   std::uint32_t protocol_ = 0;
   phase phase_ = phase::idle;
   std::uint8_t id_ = 0;  // identifier of our outstanding challenge / request
@@ -119,7 +160,9 @@ class auth_server {
   std::uint64_t deadline_ = UINT64_MAX;
   challenge16 challenge_{};
   std::string peer_name_;
-  std::vector<std::uint8_t> response_;  // what the peer answered, kept until the secret arrives
+  std::vector<std::uint8_t> response_;       // what the peer answered, kept until the secret arrives
+  std::vector<std::uint8_t> verify_data_;    // host_verifies: what the pending need_verdict is about
+  std::vector<std::uint8_t> relay_request_;  // host_verifies, EAP: the host's Request, kept for retransmission
   // The verdict we sent, resent when the peer repeats its answer (RFC 1994 §4.2, RFC 1334 §2.2).
   std::uint16_t verdict_protocol_ = 0;
   std::uint8_t verdict_code_ = 0;
@@ -129,6 +172,8 @@ class auth_server {
   std::unique_ptr<eap_server_method> eap_method_;
   std::uint64_t dropped_ = 0;
   std::uint64_t bad_peer_names_ = 0;
+  std::uint64_t malformed_verdicts_ = 0;
+  std::uint64_t verdicts_without_keys_ = 0;
 };
 
 class auth_client {

@@ -14,6 +14,9 @@
   X(drop_before_phase, "control packets of a phase not reached yet (RFC 1661 §3.4-3.5)")       \
   X(drop_auth_unexpected, "authentication packets that answer nothing we asked")               \
   X(auth_bad_peer_name, "logins refused: the peer's name has a NUL byte or passes 255 bytes")  \
+  X(auth_verdict_unexpected, "AUTH_VERDICTs without a pending AUTH_VERIFY, ignored")           \
+  X(auth_verdict_malformed, "AUTH_VERDICTs with a malformed entry, taken as a reject")         \
+  X(auth_verdict_no_keys, "accepts without MPPE keys while MPPE is required, taken as reject") \
   X(drop_fsm_bad_id, "Configure-Ack/Nak/Reject with a stale identifier")                       \
   X(drop_fsm_bad_ack, "Configure-Ack whose options differ from our request")                   \
   X(drop_fsm_malformed, "Configure packets whose options do not parse")                        \

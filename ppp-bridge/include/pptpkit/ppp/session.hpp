@@ -16,6 +16,7 @@
 #include <boost/intrusive/set_hook.hpp>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,7 @@ struct session_config {
   std::uint32_t echo_failure = 4;
   fsm_config fsm;
   std::uint64_t secret_timeout_ns = 30'000'000'000;  // server: how long the host may take to answer a lookup
+  bool host_verifies = false;  // server, auth_verify=host (1.1): the host verifies, the server relays
   ipcp_config ipcp;
   bool ipv6 = true;
   std::string mppe = "optional";
@@ -79,6 +81,11 @@ class session final : private control_output, private layer_events, private auth
   // CMD_AUTH_SECRET. remote_ip: a per-user address (0 = keep the configured one). False when no
   // secret was asked for (the host answered twice or unasked).
   bool auth_secret(bool found, std::string_view secret, std::uint32_t remote_ip, std::uint64_t now);
+  // CMD_AUTH_VERDICT (auth_verify=host). remote_ip as above, taken on an accept. False when no
+  // verification was pending (counted in auth_verdict_unexpected).
+  bool auth_verdict(const host_verdict& verdict, std::uint32_t remote_ip, std::uint64_t now);
+  // The data of the pending EVENT_AUTH_VERIFY; nullopt when none is pending.
+  std::optional<std::span<const std::uint8_t>> auth_verify_data() const noexcept;
 
   // Takes p (a frame from the link / an IP packet from the interface).
   void feed_link(pptpkit_packet& p, std::uint64_t now) noexcept;
@@ -118,6 +125,7 @@ class session final : private control_output, private layer_events, private auth
   void peer_terminate(std::uint16_t protocol, std::span<const std::uint8_t> data) noexcept override;
   // auth_events
   void need_secret(std::uint32_t protocol, std::string_view peer_name) noexcept override;
+  void need_verdict(std::uint32_t protocol, std::string_view peer_name, std::size_t data_size) noexcept override;
   void auth_result(bool server_side, std::uint32_t protocol, bool ok, std::string_view peer_name, std::uint32_t code,
                    std::string_view text) noexcept override;
   void mppe_keys_ready(const mppe_start_keys& keys) noexcept override;
