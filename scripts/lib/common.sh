@@ -12,13 +12,17 @@ PPTPKIT_PACKAGES=(
   golang-golang-x-sys-dev  # host-bsd: FreeBSD/OpenBSD constants to cross-check against
   # end-to-end tests, scripts/demo, bench/e2e: namespaces, traffic, NAT with the PPTP helper
   iproute2 iputils-ping iperf3 nftables conntrack procps
+  # RADIUS (tests/e2e/lib_radius.sh): a real FreeRADIUS with SQL accounting and pools, radclient, sqlite3
+  freeradius freeradius-utils sqlite3
   # interop (tests/interop): a VM with Debian's kernel runs the real peers on the host's root filesystem
   qemu-system-x86 busybox-static kmod pptpd pptp-linux ppp iproute2 iputils-ping iperf3 tcpdump nftables
 )
 
 # Services that packages above install but that must never run on the host: pptpd would answer PPTP
-# on every address. The interop tests start their own copies inside the VM.
-PPTPKIT_HOST_SERVICES_OFF=(pptpd)
+# on every address, freeradius RADIUS on 1812/1813 with the package's sample clients and users. The
+# interop tests start their own pptpd inside the VM, the e2e tests their own freeradius with a generated
+# configuration.
+PPTPKIT_HOST_SERVICES_OFF=(pptpd freeradius)
 
 # ensure_packages PKG...: installs the ones not installed yet (apt-get update once, then install).
 ensure_packages() {
