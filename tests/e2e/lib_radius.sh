@@ -312,8 +312,10 @@ $RADIUS_EAP_EXTRA
 	}
 	# The package's ippool/sqlite/queries.conf cannot be used with 3.2.1: its allocate_find lacks the
 	# AND before "expiry_time < datetime('now')" (a syntax error, so nothing is ever allocated). These are
-	# its queries with that fixed, and allocate_existing restricted to a lease that is still the same
-	# user's.
+	# its queries with that fixed, allocate_existing restricted to a lease that is still the same user's,
+	# and pool_check selecting an address: the schema's "id int(11) PRIMARY KEY" is not SQLite's rowid
+	# alias, so id is NULL, and a NULL there reads as "no such pool" (an Accept without an address)
+	# where the pool is only full.
 	sqlippool {
 		sql_module_instance = "sql"
 		dialect = "sqlite"
@@ -340,7 +342,7 @@ $RADIUS_EAP_EXTRA
 		allocate_find = "SELECT framedipaddress FROM \${ippool_table} \\
 			WHERE pool_name = '%{control:\${pool_name}}' AND expiry_time < datetime('now') \\
 			ORDER BY expiry_time LIMIT 1"
-		pool_check = "SELECT id FROM \${ippool_table} WHERE pool_name = '%{control:\${pool_name}}' LIMIT 1"
+		pool_check = "SELECT framedipaddress FROM \${ippool_table} WHERE pool_name = '%{control:\${pool_name}}' LIMIT 1"
 		allocate_update = "UPDATE \${ippool_table} SET \\
 			nasipaddress = '%{NAS-IP-Address}', pool_key = '\${pool_key}', \\
 			callingstationid = '%{Calling-Station-Id}', username = '%{User-Name}', \\
@@ -368,9 +370,11 @@ policy {
 		}
 	}
 	# Blast-RADIUS: sign every Access-Accept/Reject/Challenge (3.2.1 signs only EAP replies), with the
-	# signature first (^= prepends), as 3.2.5 does.
+	# signature first (^= prepends), as 3.2.5 does. The eap module's own (zero) one is removed first: a
+	# reply with two would be signed in the first and carry a wrong second.
 	pptpkit_sign_reply {
 		update reply {
+			&Message-Authenticator !* ANY
 			&Message-Authenticator ^= 0x00
 		}
 	}
@@ -509,17 +513,25 @@ radius_stop() {
   RADIUS_PID=
 }
 
-# radius_request auth|acct|status CLIENT_NS [ATTR = VALUE lines on stdin]: one request with radclient
-# from CLIENT_NS ("" = the server's namespace) to the server; prints radclient's reply (-x: code and
-# attributes). Access-Requests need "Message-Authenticator = 0x00" in the input (radclient computes it).
+# radius_request auth|acct|status [NS [ADDRESS]]: one request (ATTR = VALUE lines on stdin) with
+# radclient from NS (default: the server's namespace) to ADDRESS (default RADIUS_ADDR); prints radclient's
+# -x output (what it sent, the reply code and attributes), or its error. Access-Requests need
+# "Message-Authenticator = 0x00" in the input: radclient then computes it.
 radius_request() {
-  local kind=$1 ns=$2 port=$RADIUS_AUTH_PORT
+  local kind=$1 ns=${2:-$RADIUS_NETNS} address=${3:-$RADIUS_ADDR} port=$RADIUS_AUTH_PORT
   [ "$kind" != acct ] || port=$RADIUS_ACCT_PORT
   if [ -n "$ns" ]; then
-    ip netns exec "$ns" radclient -x -r 1 -t 2 "$RADIUS_ADDR:$port" "$kind" "$RADIUS_SECRET" 2>&1
+    ip netns exec "$ns" timeout 10 radclient -x -r 1 -t 2 "$address:$port" "$kind" "$RADIUS_SECRET" 2>&1
   else
-    radius_in_ns radclient -x -r 1 -t 2 "$RADIUS_ADDR:$port" "$kind" "$RADIUS_SECRET" 2>&1
+    timeout 10 radclient -x -r 1 -t 2 "$address:$port" "$kind" "$RADIUS_SECRET" 2>&1
   fi
+}
+
+# radius_reply_code: the reply code in radius_request's output on stdin (Access-Accept...), or "none".
+radius_reply_code() {
+  local code
+  code=$(sed -nE 's/^Received ([A-Za-z-]+) Id .*/\1/p' | head -n1)
+  echo "${code:-none}"
 }
 
 # radius_acct_rows USER: USER's radacct rows, oldest first, one a line:
@@ -555,8 +567,9 @@ radius_dynauth() {
       printf '%s = %s\n' "${arg%%=*}" "$(radius_quote "${arg#*=}")"
     done
   } | radius_in_ns timeout 10 radclient -x -r 2 -t 1 "$nas:$port" "$kind" "$secret" 2>&1)
-  code=$(sed -nE 's/^Received ([A-Za-z-]+) Id .*/\1/p' <<<"$out" | head -n1)
-  echo "${code:-timeout}"
+  code=$(radius_reply_code <<<"$out")
+  [ "$code" != none ] || code=timeout
+  echo "$code"
   case $code in *-ACK) return 0 ;; *) return 1 ;; esac
 }
 
