@@ -2,27 +2,34 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # RADIUS_* are set here for the scenarios
 #
-# Sourced after lib.sh. A scenario declares its users and pools, starts the server, and queries what it
-# recorded:
+# Sourced after lib.sh. A scenario declares its users (and pools), starts the server, points the daemon
+# at it and then queries what the server recorded:
 #
 #   radius_user alice alice-password Class=gold Session-Timeout=600
 #   radius_user bob bob-password Framed-IP-Address=10.98.0.7
-#   radius_start "$E2E_WORK/radius" "" "" "" "$RAD_NS"     # then: radius_pool main 10.98.0.10 20
-#   ... pptpkit server --radius ... ; radius_acct_rows alice
+#   radius_pool main 10.98.0.10 20
+#   radius_start "$E2E_WORK/radius" "" "" "" "$RAD_NS"
+#   ... the daemon, with RADIUS_SECRET ...; radius_acct_rows alice; radius_disconnect ...
 #
-# The raddb is written into the directory given (nothing of /etc/freeradius is used at run time: the
-# package's SQL schemas and queries are copied from it once, at start). What it does:
+# Functions: radius_user, radius_pool, radius_start, radius_stop, radius_request (+ radius_reply_code),
+# radius_sql, radius_acct_rows, radius_open_sessions, radius_leases, radius_disconnect, radius_coa.
+# The server's files, in the directory given to radius_start: radiusd.conf, users, radius.log (with -xx:
+# every request and what each module did), detail, radius.sqlite (radacct, radippool, ...).
+#
+# Nothing of /etc/freeradius is used at run time: the package's SQL schemas and queries are copied from
+# it at start. What the configuration does:
 #   - clients: 127.0.0.1 and every address or subnet of RADIUS_CLIENTS, secret RADIUS_SECRET, all with
 #     require_message_authenticator = yes: an Access-Request without a Message-Authenticator is dropped
 #     (Blast-RADIUS, CVE-2024-3596); every Access-Accept/Reject/Challenge carries one as its first
-#     attribute, as 3.2.5 does (3.2.1 signs only EAP replies unless told to, so post-auth prepends it). limit_proxy_state is written when the
-#     installed server knows it (3.2.5 and later; Debian 12's 3.2.1 does not).
+#     attribute, as 3.2.5 does (3.2.1 signs only EAP replies unless told to, so post-auth prepends it).
+#     limit_proxy_state is written when the installed server knows it (3.2.5 and later; Debian 12's
+#     3.2.1 does not).
 #   - authentication: pap, chap, mschap (MS-MPPE-Send/Recv-Key sent; RADIUS_MPPE_REQUIRE_ENCRYPTION and
 #     RADIUS_MPPE_REQUIRE_STRONG), eap (md5; RADIUS_EAP_EXTRA is pasted inside eap {} for tls later),
 #     users from radius_user in a `files` users file.
 #   - addresses: a user without Framed-IP-Address gets one from the SQL pool RADIUS_POOL_NAME (sqlippool on
 #     SQLite, filled by radius_pool), keyed by NAS-IP-Address + RADIUS_POOL_KEY; accounting Start and
-#     Interim-Update renew the lease, Stop frees it. An empty pool rejects; no pool at all accepts
+#     Interim-Update renew the lease, Stop frees it. A full pool rejects; no pool at all accepts
 #     without an address.
 #   - Simultaneous-Use := RADIUS_SIMULTANEOUS_USE (default 1; a user's own Simultaneous-Use=N wins;
 #     empty = unchecked), counted in SQL: open radacct rows (no stop time, not older than the NAS's last
@@ -40,7 +47,7 @@ RADIUS_SIMULTANEOUS_USE=${RADIUS_SIMULTANEOUS_USE-1}
 RADIUS_POOL_NAME=${RADIUS_POOL_NAME:-main}
 # sqlippool's pool_key: what, with NAS-IP-Address, names one lease. NAS-Port is what a PPTP server can
 # make unique per call (its Call ID); Calling-Station-Id is the client's address, shared behind a NAT.
-RADIUS_POOL_KEY=${RADIUS_POOL_KEY:-%{NAS-Port}}
+RADIUS_POOL_KEY=${RADIUS_POOL_KEY:-'%{NAS-Port}'}
 RADIUS_LEASE_SECONDS=${RADIUS_LEASE_SECONDS:-3600}
 RADIUS_EAP_EXTRA=${RADIUS_EAP_EXTRA:-}
 # The Debian package's configuration, read once for the SQL schemas and queries.
