@@ -1,7 +1,10 @@
 // Shared helpers for the RADIUS tests: hex vectors, and a test server that answers like a real one.
 #pragma once
 
+#include <nettle/md5.h>
+
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +48,19 @@ inline authenticator auth_from_hex(std::string_view hex) {
 
 inline std::span<const std::uint8_t> bytes_of(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+// RFC 2865 §3 computed here, independently of the codec: the response authenticator over `packet`
+// (whose header authenticator is replaced), returned signed.
+inline std::vector<std::uint8_t> sign_response(std::vector<std::uint8_t> packet, std::string_view secret,
+                                               const authenticator& request_auth) {
+  std::memcpy(packet.data() + 4, request_auth.data(), 16);
+  md5_ctx ctx;
+  md5_init(&ctx);
+  md5_update(&ctx, packet.size(), packet.data());
+  md5_update(&ctx, secret.size(), reinterpret_cast<const std::uint8_t*>(secret.data()));
+  md5_digest(&ctx, 16, packet.data() + 4);
+  return packet;
 }
 
 }  // namespace pptpkit::radius::test
