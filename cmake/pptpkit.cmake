@@ -48,9 +48,10 @@ function(pptpkit_add_plugin name)
   endif()
 endfunction()
 
-# pptpkit_add_gtest(<name> SOURCES ... LIBS ...): a GoogleTest program, its tests listed in ctest.
+# pptpkit_add_gtest(<name> SOURCES ... LIBS ... [PREFIX p]): a GoogleTest program, its tests listed in
+# ctest (as <p><Suite>.<Test> when PREFIX is given, so that `ctest -R <p>` selects a component).
 function(pptpkit_add_gtest name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "PREFIX" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main)
   pptpkit_warnings(${name})
@@ -66,7 +67,7 @@ function(pptpkit_add_gtest name)
     set(labels ${ARG_LABELS})
   endif()
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST PROPERTIES LABELS "${labels}"
-    WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+    WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR} TEST_PREFIX "${ARG_PREFIX}")
 endfunction()
 
 # pptpkit_add_fuzzer(<name> SOURCES ... LIBS ... CORPUS <dir> [SECONDS n])
