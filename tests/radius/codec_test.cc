@@ -366,17 +366,19 @@ TEST(Parser, Rejects) {
   EXPECT_FALSE(parse(from_hex("01 00 00 15 000102030405060708090a0b0c0d0e0f 01"), &why));
   EXPECT_EQ(why, parse_error::bad_attribute_length);
   // Octets past Length are padding (RFC 2865 §3).
-  const auto padded = parse(from_hex("01 00 00 14 000102030405060708090a0b0c0d0e0f ffff"));
+  const auto padded_bytes = from_hex("01 00 00 14 000102030405060708090a0b0c0d0e0f ffff");  // parse() borrows
+  const auto padded = parse(padded_bytes);
   ASSERT_TRUE(padded);
   EXPECT_EQ(padded->bytes().size(), 20u);
 }
 
 TEST(Parser, MalformedVendorAttributeIsSkippedAndCounted) {
   // Vendor-Specific 311 whose inner length runs past the value, then a good one.
-  const auto v =
-      parse(from_hex("02 00 00 2c 000102030405060708090a0b0c0d0e0f"
-                     "1a 0c 00 00 01 37 07 09 00 00 00 02"
-                     "1a 0c 00 00 01 37 08 06 00 00 00 04"));
+  const auto bytes = from_hex(
+      "02 00 00 2c 000102030405060708090a0b0c0d0e0f"
+      "1a 0c 00 00 01 37 07 09 00 00 00 02"
+      "1a 0c 00 00 01 37 08 06 00 00 00 04");
+  const auto v = parse(bytes);
   ASSERT_TRUE(v);
   EXPECT_EQ(v->malformed_vendor_attributes(), 1u);
   const auto all = v->vendor_attributes();
