@@ -40,7 +40,8 @@ std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text) {
 
 // CMD_AUTH_VERDICT's values and entries (pptpkit/ppp.h). Never throws for a bad entry: what is wrong goes
 // into `malformed` and the session turns the verdict into a reject.
-host_verdict parse_verdict(const pptpkit_command& cmd, const core::config_map& entries, std::uint32_t& remote_ip) {
+host_verdict parse_verdict(const pptpkit_command& cmd, const core::config_map& entries, std::uint32_t& remote_ip,
+                           std::uint32_t (&dns)[2]) {
   host_verdict v;
   std::string& bad = v.malformed;
   switch (cmd.values[0]) {
@@ -89,6 +90,16 @@ host_verdict parse_verdict(const pptpkit_command& cmd, const core::config_map& e
       remote_ip = parse_ipv4_key(entries, "remote_ip");
     } catch (const core::config_error& e) {
       bad = e.what();
+    }
+  }
+  for (std::uint32_t i = 0; i < 2; ++i) {
+    const char* key = i == 0 ? "dns1" : "dns2";
+    if (entries.has(key)) {
+      try {
+        dns[i] = parse_ipv4_key(entries, key);
+      } catch (const core::config_error& e) {
+        bad = e.what();
+      }
     }
   }
   return v;
@@ -240,8 +251,9 @@ class ppp_instance final : public core::instance {
         }
         core::config_map entries(cmd.entries, cmd.entry_count);
         std::uint32_t remote = 0;
-        const host_verdict v = parse_verdict(cmd, entries, remote);
-        if (!it->second->auth_verdict(v, remote, now)) {
+        std::uint32_t dns[2] = {0, 0};
+        const host_verdict v = parse_verdict(cmd, entries, remote, dns);
+        if (!it->second->auth_verdict(v, remote, dns, now)) {
           rc = PPTPKIT_ERR_STATE;
         }
         rearm(*it->second);

@@ -200,7 +200,8 @@ bool session::auth_secret(bool found, std::string_view secret, std::uint32_t rem
   return true;
 }
 
-bool session::auth_verdict(const host_verdict& verdict, std::uint32_t remote_ip, std::uint64_t now) {
+bool session::auth_verdict(const host_verdict& verdict, std::uint32_t remote_ip, const std::uint32_t (&dns)[2],
+                           std::uint64_t now) {
   now_ = now;
   if (!auth_server_.waiting_for_verdict()) {
     ++counters_.auth_verdict_unexpected;
@@ -212,8 +213,15 @@ bool session::auth_verdict(const host_verdict& verdict, std::uint32_t remote_ip,
     env_.host.log(PPTPKIT_LOG_WARNING, component, "session %u: malformed AUTH_VERDICT, taken as a reject: %s", id_,
                   verdict.malformed.c_str());
   }
-  if (verdict.what == host_verdict::decision::accept && verdict.malformed.empty() && remote_ip != 0) {
-    ipcp_handler_.set_remote(remote_ip);
+  if (verdict.what == host_verdict::decision::accept && verdict.malformed.empty()) {
+    if (remote_ip != 0) {
+      ipcp_handler_.set_remote(remote_ip);
+    }
+    for (std::uint32_t i = 0; i < 2; ++i) {
+      if (dns[i] != 0) {
+        ipcp_handler_.set_dns(i, dns[i]);
+      }
+    }
   }
   auth_server_.verdict(verdict, now);
   return true;

@@ -138,7 +138,10 @@ TEST_F(auth_relay, pap_accept_hands_the_password_to_the_host_and_sends_its_messa
     EXPECT_EQ(e.values[0], PPTPKIT_PPP_AUTH_PAP);
     EXPECT_EQ(e.text, "alice");
     EXPECT_EQ(data, bytes({'s', '3', 'c', 'r', 'e', 't'}));
-    EXPECT_EQ(verdict(PPTPKIT_PPP_VERDICT_ACCEPT, {{"message", "Welcome via RADIUS"}, {"remote_ip", "10.0.0.77"}}),
+    EXPECT_EQ(verdict(PPTPKIT_PPP_VERDICT_ACCEPT, {{"message", "Welcome via RADIUS"},
+                                                   {"remote_ip", "10.0.0.77"},
+                                                   {"dns1", "10.0.0.53"},
+                                                   {"dns2", "10.0.0.54"}}),
               PPTPKIT_OK);
   };
   open("pap");
@@ -154,6 +157,8 @@ TEST_F(auth_relay, pap_accept_hands_the_password_to_the_host_and_sends_its_messa
   want.insert(want.end(), msg.begin(), msg.end());
   EXPECT_EQ(ack->data, want);
   EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_IPV4_UP)->values[1], 0x0a00004du);  // the verdict's remote_ip
+  EXPECT_EQ(l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP)->values[2], 0x0a000035u);  // and its DNS servers
+  EXPECT_EQ(l.b.find(PPTPKIT_PPP_EVENT_IPV4_UP)->values[3], 0x0a000036u);
 }
 
 TEST_F(auth_relay, pap_reject_sends_a_nak_with_the_hosts_text) {

@@ -136,6 +136,7 @@ extern "C" {
  *                    neither. With mppe=required an MS-CHAPv2 or EAP accept without them is a reject
  *                    (REASON_AUTH_FAILED, counted in auth_verdict_no_keys).
  *   "remote_ip"      as CMD_AUTH_SECRET's.
+ *   "dns1", "dns2"   accept: this user's DNS servers (RFC 1877), in place of the session's.
  *   "eap"            hex: the EAP packet to send: the Request for CONTINUE, the Success/Failure for
  *                    ACCEPT/REJECT (built by the plugin when absent).
  * Returns PPTPKIT_ERR_STATE (ignored, logged, counted in auth_verdict_unexpected) when no verification is

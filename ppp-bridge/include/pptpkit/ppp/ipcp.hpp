@@ -46,6 +46,8 @@ class ipcp_handler final : public fsm_handler {
   const ipcp_result& result() const noexcept { return result_; }
   // Server: a per-user address (chap-secrets' fourth column) that replaces the configured one.
   void set_remote(std::uint32_t remote) noexcept { config_.remote = remote; }
+  // Server: per-user DNS servers (RADIUS MS-Primary/Secondary-DNS-Server) that replace the configured.
+  void set_dns(std::uint32_t index, std::uint32_t address) noexcept { config_.dns[index & 1] = address; }
 
   void reset_options() noexcept override;
   void build_request(core::wire_writer& out) noexcept override;

@@ -83,7 +83,9 @@ class session final : private control_output, private layer_events, private auth
   bool auth_secret(bool found, std::string_view secret, std::uint32_t remote_ip, std::uint64_t now);
   // CMD_AUTH_VERDICT (auth_verify=host). remote_ip as above, taken on an accept. False when no
   // verification was pending (counted in auth_verdict_unexpected).
-  bool auth_verdict(const host_verdict& verdict, std::uint32_t remote_ip, std::uint64_t now);
+  // dns: per-user DNS servers (0 = the configured one).
+  bool auth_verdict(const host_verdict& verdict, std::uint32_t remote_ip, const std::uint32_t (&dns)[2],
+                    std::uint64_t now);
   // The data of the pending EVENT_AUTH_VERIFY; nullopt when none is pending.
   std::optional<std::span<const std::uint8_t>> auth_verify_data() const noexcept;
 
