@@ -225,6 +225,28 @@ TEST(Rfc2866, AccountingResponseWithoutMessageAuthenticatorIsRefused) {
   EXPECT_EQ(verify_response(*parse(b.finish_response("s", ra)), ra, "s"), verdict::ok);
 }
 
+// FreeRADIUS 3.x signs an Accounting-Response over 16 zero octets where RFC 3579 §3.2 reads as the
+// request's authenticator: both are taken for this one code, and only there.
+TEST(Rfc2866, AccountingResponseSignedOverZerosAsFreeRadiusDoes) {
+  const authenticator ra = auth_from_hex("0102030405060708090a0b0c0d0e0f10");
+  const auto signed_over = [&](code c, const authenticator& header) {
+    std::vector<std::uint8_t> p = {static_cast<std::uint8_t>(c), 3, 0, 38};
+    p.insert(p.end(), header.begin(), header.end());
+    p.insert(p.end(), {attr::message_authenticator, 18});
+    p.insert(p.end(), 16, 0);
+    const authenticator mac = hmac_of(p, "s");
+    std::memcpy(p.data() + 22, mac.data(), 16);
+    std::memcpy(p.data() + 4, ra.data(), 16);
+    const authenticator response = md5_of(p, "s");
+    std::memcpy(p.data() + 4, response.data(), 16);
+    return p;
+  };
+  EXPECT_EQ(verify_response(*parse(signed_over(code::accounting_response, authenticator{})), ra, "s"), verdict::ok);
+  EXPECT_EQ(verify_response(*parse(signed_over(code::accounting_response, ra)), ra, "s"), verdict::ok);
+  EXPECT_EQ(verify_response(*parse(signed_over(code::access_accept, authenticator{})), ra, "s"),
+            verdict::bad_message_authenticator);
+}
+
 TEST(Rfc2548, SaltEncryptionRoundTrip) {
   const authenticator ra = auth_from_hex("5a5b5c5d5e5f606162636465666768ff");
   std::vector<std::uint8_t> key(16);
