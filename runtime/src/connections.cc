@@ -267,7 +267,7 @@ void engine_impl::close_connection(std::uint32_t id) {
   for (std::uint32_t s : c.sessions) {
     if (auto si = sessions_.find(s); si != sessions_.end()) {
       si->second.call_cleared = true;
-      request_teardown(si->second, "control connection closed");
+      request_teardown(si->second, "control connection closed", end_cause::lost_carrier);
     }
   }
   if (c.admitted) {

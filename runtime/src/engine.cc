@@ -36,7 +36,9 @@ engine_impl::engine_impl(platform& p, const daemon_options& o)
   services_ = make_services(false);
   control_services_ = make_services(true);
   if (server_) {
-    reload_secrets();
+    if (!options_.secrets_path.empty()) {
+      reload_secrets();
+    }
     pool4_ = address_pool(options_.remoteip);
   }
   const entry_list control_config{
@@ -67,7 +69,7 @@ engine_impl::~engine_impl() {
       platform_.close(s.tun);
     }
   }
-  for (handle h : {listener_, gre_h_, status_listener_}) {
+  for (handle h : {listener_, gre_h_, status_listener_, radius_h_, dae_h_}) {
     if (h != invalid_handle) {
       platform_.close(h);
     }
@@ -90,6 +92,9 @@ bool engine_impl::start(std::string& error) {
     if (gre_h_ == invalid_handle) {
       return false;
     }
+    if (!radius_start(error)) {
+      return false;
+    }
     if (!options_.status_socket.empty()) {
       std::string status_error;
       status_listener_ = platform_.local_listen(options_.status_socket, status_error);
@@ -103,7 +108,9 @@ bool engine_impl::start(std::string& error) {
     log(PPTPKIT_LOG_NOTICE, 0, 0,
         "server listening on " + format_ipv4(options_.listen.address) + ":" + std::to_string(options_.listen.port) +
             ", local address " + format_ipv4(options_.localip) + ", " + std::to_string(pool4_.size()) +
-            " client addresses, " + std::to_string(secrets_.entries().size()) + " secrets");
+            " client addresses, " +
+            (radius_ ? std::string("logins verified by RADIUS")
+                     : std::to_string(secrets_.entries().size()) + " secrets"));
   } else {
     gre_h_ = platform_.gre_open(0, error);
     if (gre_h_ == invalid_handle) {
@@ -147,6 +154,7 @@ void engine_impl::step() {
     }
   }
   counters_.plugin_stuck_deadlines += plugins_->tick_due(now_);
+  radius_pump();
   run_timers();
   lifecycle_timers();
   settle();
@@ -166,6 +174,9 @@ std::uint64_t engine_impl::next_deadline() const {
   std::uint64_t d = plugins_->next_deadline(now_);
   if (!timers_.empty()) {
     d = std::min(d, timers_.begin()->at);
+  }
+  if (radius_) {
+    d = std::min(d, radius_->next_deadline());
   }
   if (stopping_) {
     d = std::min(d, stop_deadline_);
@@ -222,6 +233,12 @@ void engine_impl::dispatch(const readiness& r) {
     case owner_kind::status_client:
       write_status(r.h);
       break;
+    case owner_kind::radius:
+      radius_read();
+      break;
+    case owner_kind::dae:
+      dae_read();
+      break;
   }
 }
 
@@ -241,7 +258,13 @@ void engine_impl::settle() {
   }
   flush_listed();  // a round that never stopped moving (bounded) still writes what it queued
   if (stopping_ && server_ && connections_.empty()) {
-    finished_ = true;
+    // Every session's Accounting Stop is queued by now; Accounting-Off goes last, and the records get
+    // until the stop bound to be answered.
+    if (!accounting_off_sent_) {
+      accounting_off_sent_ = true;
+      radius_stop();
+    }
+    finished_ = radius_idle() || now_ >= stop_deadline_;
   }
 }
 
@@ -308,6 +331,20 @@ void engine_impl::run_timers() {
           std::string name = std::move(*s.deferred_login);
           s.deferred_login.reset();
           answer_login(s, name);
+        }
+        break;
+      case timer_kind::session_timeout:
+      case timer_kind::idle_timeout:
+      case timer_kind::acct_interim:
+        if (auto si = sessions_.find(t.id); si != sessions_.end()) {
+          session& s = si->second;
+          std::uint64_t& slot = t.kind == timer_kind::session_timeout ? s.session_deadline
+                                : t.kind == timer_kind::idle_timeout  ? s.idle_deadline
+                                                                      : s.interim_deadline;
+          if (slot == t.at && !s.ending) {
+            slot = 0;
+            radius_timer(t.kind, s);
+          }
         }
         break;
       case timer_kind::connection_drain:

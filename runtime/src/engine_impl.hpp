@@ -10,8 +10,9 @@
 //   events.cc       plugin events -> connection and session changes
 //   forwarding.cc   the data path: raw GRE <-> gre <-> ppp <-> tun, pausing readers when the pool is dry
 //   lifecycle.cc    signals, stop, the client's reconnects, status (socket and report)
+//   radius.cc       RADIUS: logins verified, accounting, Session/Idle-Timeout, Disconnect and CoA
 // and pure parts with their own tests: admission.hpp (connection caps, login throttle), redial.hpp,
-// interface_names.hpp, peer_text.hpp, log_limiter.hpp.
+// interface_names.hpp, peer_text.hpp, log_limiter.hpp, radius_nas.hpp (what a NAS sends RADIUS).
 //
 // Teardown is a request: anything that ends a session or a connection marks it and lists it; the loop
 // reaps the lists once per settle round, after the ports and events have drained, so no object is
@@ -33,10 +34,14 @@
 #include "pptpkit/core/batch.hpp"
 #include "pptpkit/core/counters.hpp"
 #include "pptpkit/core/pool.hpp"
+#include "pptpkit/ppp.h"
+#include "pptpkit/radius/accept.hpp"
+#include "pptpkit/radius/client.hpp"
 #include "pptpkit/runtime/admission.hpp"
 #include "pptpkit/runtime/engine.hpp"
 #include "pptpkit/runtime/interface_names.hpp"
 #include "pptpkit/runtime/log_limiter.hpp"
+#include "pptpkit/runtime/radius_nas.hpp"
 #include "pptpkit/runtime/redial.hpp"
 #include "pptpkit/runtime/secrets.hpp"
 
@@ -76,7 +81,22 @@ namespace pptpkit::runtime {
   X(drop_gre_send, "GRE packets the raw socket did not send")                                                \
   X(status_requests, "status socket requests answered")                                                      \
   X(status_refused_limit, "status requests refused: too many at once")                                       \
-  X(hooks_run, "ip-up / ip-down scripts started")
+  X(hooks_run, "ip-up / ip-down scripts started")                                                            \
+  X(radius_accepts, "logins RADIUS accepted")                                                                \
+  X(radius_rejects, "logins RADIUS rejected")                                                                \
+  X(radius_challenges, "EAP rounds RADIUS answered with Access-Challenge")                                   \
+  X(radius_no_answer, "logins refused: no RADIUS server answered in time")                                   \
+  X(radius_busy, "requests not sent: too many RADIUS requests outstanding")                                  \
+  X(radius_bad_accept, "logins refused: an Access-Accept the session cannot use (address, keys)")            \
+  X(radius_acct_sent, "Accounting-Requests answered")                                                        \
+  X(radius_acct_lost, "Accounting-Requests that no server answered")                                         \
+  X(radius_socket_errors, "RADIUS datagrams that could not be sent or read")                                 \
+  X(session_timeouts, "sessions ended: Session-Timeout")                                                     \
+  X(idle_timeouts, "sessions ended: Idle-Timeout")                                                           \
+  X(dae_disconnects, "sessions ended by a Disconnect-Request")                                               \
+  X(dae_coa, "CoA-Requests applied")                                                                         \
+  X(dae_naks, "Disconnect/CoA-Requests answered with a NAK")                                                 \
+  X(dae_dropped, "Disconnect/CoA-Requests dropped: unknown client, bad authenticator or malformed")
 PPTPKIT_DEFINE_COUNTERS(runtime_counters, PPTPKIT_RUNTIME_COUNTERS);
 
 inline constexpr std::uint64_t seconds = 1'000'000'000;
@@ -96,7 +116,7 @@ inline constexpr std::uint64_t paused_poll_ns = 10'000'000;         // pool empt
 inline constexpr int max_settle_rounds = 64;
 inline constexpr std::uint32_t max_reads_per_ready = 8;  // batches per readiness: one peer cannot starve others
 
-enum class owner_kind { listener, connection, gre, tun, status_listener, status_client };
+enum class owner_kind { listener, connection, gre, tun, status_listener, status_client, radius, dae };
 struct owner {
   owner_kind kind;
   std::uint32_t id = 0;
@@ -156,7 +176,25 @@ struct session {
   // IP packets PPP delivered before IPV4_UP was handled (both come out of one drain round): written
   // when the interface opens; at most held_packets_max.
   core::packet_list held;
-  std::uint64_t rx_packets = 0;  // from the peer, written to the interface
+  // RADIUS (radius.cc)
+  bool host_verifies = false;                        // PPP asks us to verify logins (auth_verify=host)
+  std::uint32_t radius_protocol = 0;                 // PPTPKIT_PPP_AUTH_* of the pending verification
+  std::optional<radius::request_id> radius_request;  // the Access-Request in flight
+  std::vector<std::uint8_t> radius_state;            // State of the last Access-Challenge (EAP)
+  std::vector<std::vector<std::uint8_t>> classes;    // Class attributes, echoed into accounting
+  std::string acct_session_id;
+  bool acct_started = false;
+  end_cause cause = end_cause::nas_error;  // for Acct-Terminate-Cause; set by the first teardown request
+  std::string pool;                        // the named pool `remote` came from (Framed-Pool), "" = --remoteip
+  std::uint32_t session_timeout_s = 0;
+  std::uint32_t idle_timeout_s = 0;
+  std::uint32_t interim_s = 0;
+  std::uint64_t session_deadline = 0;
+  std::uint64_t idle_deadline = 0;
+  std::uint64_t interim_deadline = 0;
+  std::uint64_t idle_mark = 0;       // rx + tx packets when the idle timer was armed
+  std::vector<route> framed_routes;  // the user's subnets (Framed-IP-Netmask, Framed-Route)
+  std::uint64_t rx_packets = 0;      // from the peer, written to the interface
   std::uint64_t rx_bytes = 0;
   std::uint64_t tx_packets = 0;  // read from the interface, towards the peer
   std::uint64_t tx_bytes = 0;
@@ -170,7 +208,14 @@ struct status_client {
 
 // Timers the runtime keeps itself (the plugins keep theirs): one ordered set, each entry checked
 // against its object when it fires, erased when its object disarms it.
-enum class timer_kind : std::uint8_t { auth_deadline, deferred_login, connection_drain };
+enum class timer_kind : std::uint8_t {
+  auth_deadline,
+  deferred_login,
+  connection_drain,
+  session_timeout,
+  idle_timeout,
+  acct_interim
+};
 struct timer_entry {
   std::uint64_t at;
   timer_kind kind;
@@ -244,7 +289,7 @@ class engine_impl final : public engine {
 
   // ---- sessions.cc
   void open_session(connection& c, const pptpkit_event& ev);
-  void request_teardown(session& s, std::string why);
+  void request_teardown(session& s, std::string why, end_cause cause = end_cause::nas_error);
   void teardown_begin(session& s);
   void teardown_finish(session& s);
   bool should_stop_when_idle(const connection& c) const;
@@ -256,6 +301,27 @@ class engine_impl final : public engine {
   bool open_interface(session& s, std::uint32_t mtu);
   void apply_ipv6(session& s);
   void run_hook(const std::string& path, const session& s, const std::vector<std::string>& extra);
+
+  void refuse_login(session& s);
+
+  // ---- radius.cc
+  bool radius_start(std::string& error);
+  void radius_stop();
+  bool radius_idle() const;
+  void radius_read();
+  void radius_pump();
+  void radius_verify(session& s, const std::string& name);
+  void on_radius_result(radius::result& r);
+  void radius_auth_result(session& s, radius::result& r);
+  bool radius_address(session& s, const radius::authorization& a, entry_list& entries);
+  void release_address(session& s);
+  void account(session& s, std::uint32_t status);
+  void radius_session_up(session& s);
+  void radius_session_down(session& s);
+  void radius_timer(timer_kind kind, session& s);
+  void dae_read();
+  void dae_answer(endpoint to, std::span<const std::uint8_t> reply);
+  std::string radius_status() const;
 
   // ---- events.cc
   bool drain_events();
@@ -300,6 +366,24 @@ class engine_impl final : public engine {
   redial_policy redial_;
   log_limiter log_limiter_;
 
+  // RADIUS (radius.cc); radius_ is null without --radius-server
+  std::unique_ptr<radius::client> radius_;
+  std::vector<radius::server_config> radius_servers_;  // as radius_ was given them
+  radius_secrets radius_secrets_;
+  nas_identity nas_;
+  const pptpkit_ppp_auth_extension* ppp_auth_ = nullptr;  // the PPP plugin's verify interface (ABI 1.1)
+  handle radius_h_ = invalid_handle;
+  handle dae_h_ = invalid_handle;
+  struct radius_job {
+    enum class kind : std::uint8_t { auth, accounting, on_off } what;
+    std::uint32_t session = 0;
+  };
+  std::unordered_map<radius::request_id, radius_job> radius_jobs_;
+  std::uint32_t boot_id_ = 0;
+  std::uint32_t acct_counter_ = 0;
+  std::map<std::string, address_pool> named_pools_;
+  std::map<std::string, user_override> filters_;  // --filter, by Filter-Id
+
   handle listener_ = invalid_handle;
   bool listener_paused_ = false;
   std::uint64_t listener_resume_at_ = 0;
@@ -325,6 +409,7 @@ class engine_impl final : public engine {
   std::uint64_t now_ = 0;
   std::uint64_t started_ns_ = 0;
   bool stopping_ = false;
+  bool accounting_off_sent_ = false;
   std::uint64_t stop_deadline_ = 0;
   bool finished_ = false;
   int exit_status_ = 0;

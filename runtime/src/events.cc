@@ -27,6 +27,20 @@ std::string auth_name(std::uint64_t protocol) {
   }
 }
 
+// Acct-Terminate-Cause of a PPTPKIT_PPP_REASON_*.
+end_cause link_down_cause(std::uint64_t reason) {
+  switch (reason) {
+    case PPTPKIT_PPP_REASON_PEER_TERMINATE:
+      return end_cause::user_request;
+    case PPTPKIT_PPP_REASON_ECHO_TIMEOUT:
+      return end_cause::lost_carrier;
+    case PPTPKIT_PPP_REASON_AUTH_FAILED:
+      return end_cause::auth_failed;
+    default:
+      return end_cause::nas_error;
+  }
+}
+
 // The event's text exactly as the plugin gave it (bytes up to the first NUL).
 std::string text_of(const pptpkit_event& ev) {
   return std::string(ev.text, strnlen(ev.text, sizeof(ev.text)));
@@ -95,7 +109,8 @@ void engine_impl::on_control_event(const pptpkit_event& ev) {
       const auto call = static_cast<std::uint32_t>(ev.values[0]);
       if (auto si = sessions_.find(call); si != sessions_.end()) {
         si->second.call_cleared = true;
-        request_teardown(si->second, "call cleared" + (text.empty() ? std::string() : ": " + text));
+        request_teardown(si->second, "call cleared" + (text.empty() ? std::string() : ": " + text),
+                         end_cause::user_request);
       }
       break;
     }
@@ -164,6 +179,17 @@ void engine_impl::on_ppp_event(const pptpkit_event& ev) {
                 s.id);
       }
       break;
+    case PPTPKIT_PPP_EVENT_AUTH_VERIFY:
+      if (s.ending) {
+        break;
+      }
+      if (!server_ || !s.host_verifies) {
+        log(PPTPKIT_LOG_WARNING, s.connection, s.id, "PPP asked to verify a login it was not told to hand over");
+        break;
+      }
+      s.radius_protocol = static_cast<std::uint32_t>(ev.values[0]);
+      on_login(s, raw);
+      break;
     case PPTPKIT_PPP_EVENT_AUTH_SUCCESS:
       s.auth = auth_name(ev.values[0]);
       if (ev.values[1] == 1 && !raw.empty()) {
@@ -201,7 +227,8 @@ void engine_impl::on_ppp_event(const pptpkit_event& ev) {
       break;
     case PPTPKIT_PPP_EVENT_LINK_DOWN:
       s.ppp_open = false;
-      request_teardown(s, "PPP link down" + (text.empty() ? std::string() : ": " + text));
+      request_teardown(s, "PPP link down" + (text.empty() ? std::string() : ": " + text),
+                       stopping_ ? end_cause::admin_reboot : link_down_cause(ev.values[0]));
       break;
     default:
       break;

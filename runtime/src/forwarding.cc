@@ -82,7 +82,7 @@ void engine_impl::interface_failed(session& s, const std::string& error) {
   }
   platform_.unwatch(s.tun);
   ++counters_.tun_failed;
-  request_teardown(s, "interface " + s.ifname + " failed (" + error + ")");
+  request_teardown(s, "interface " + s.ifname + " failed (" + error + ")", end_cause::port_error);
 }
 
 // The pool is empty: stop watching the GRE socket and every interface until a batch's worth is back.

@@ -66,7 +66,7 @@ void engine_impl::begin_stop() {
       // LCP Terminate first (RFC 1661 §3.7); LINK_DOWN then clears the call.
       command(plugins_->ppp(), PPTPKIT_PPP_CMD_SESSION_CLOSE, id, {}, {}, s.connection, id);
     } else {
-      request_teardown(s, "stopping");
+      request_teardown(s, "stopping", end_cause::admin_reboot);
     }
   }
   for (auto& [id, c] : connections_) {
@@ -217,6 +217,7 @@ std::string engine_impl::status_report() const {
            " rx_packets=" + std::to_string(s.rx_packets) + " tx_packets=" + std::to_string(s.tx_packets) +
            " drops=" + std::to_string(drops) + " reorders=" + std::to_string(reorders) + "\n";
   }
+  out += radius_status();
   out += "runtime:";
   std::array<pptpkit_stat, runtime_counters::count> stats{};
   counters_.export_to(stats.data(), runtime_counters::count);

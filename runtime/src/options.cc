@@ -4,6 +4,8 @@
 #include <functional>
 #include <set>
 
+#include "pptpkit/runtime/radius_nas.hpp"
+
 namespace pptpkit::runtime {
 
 namespace {
@@ -106,6 +108,75 @@ const std::vector<option_spec>& specs() {
        [](daemon_options& o, const std::string& v) { o.handshake_timeout_s = number("handshake-timeout", v, 1, 600); }},
       {"auth-timeout", true, false, for_server,
        [](daemon_options& o, const std::string& v) { o.auth_timeout_s = number("auth-timeout", v, 1, 600); }},
+      {"radius-server", true, true, for_server,
+       [](daemon_options& o, const std::string& v) {
+         const std::vector<std::string> parts = split(v, ':');
+         const auto a = parse_ipv4(parts[0]);
+         if (!a || parts.size() > 3) {
+           bad("radius-server", v, "expected ADDR[:AUTH-PORT[:ACCT-PORT]] with an IPv4 address");
+         }
+         daemon_options::radius_server r;
+         r.address = *a;
+         if (parts.size() > 1) {
+           r.auth_port = static_cast<std::uint16_t>(number("radius-server", parts[1], 1, 65535));
+           r.acct_port = static_cast<std::uint16_t>(r.auth_port + 1);
+         }
+         if (parts.size() > 2) {
+           r.acct_port = static_cast<std::uint16_t>(number("radius-server", parts[2], 1, 65535));
+         }
+         o.radius_servers.push_back(r);
+       }},
+      {"radius-secrets", true, false, for_server,
+       [](daemon_options& o, const std::string& v) { o.radius_secrets_path = v; }},
+      {"radius-timeout", true, false, for_server,
+       [](daemon_options& o, const std::string& v) { o.radius_timeout_s = number("radius-timeout", v, 1, 60); }},
+      {"radius-tries", true, false, for_server,
+       [](daemon_options& o, const std::string& v) { o.radius_tries = number("radius-tries", v, 1, 10); }},
+      {"radius-dead-time", true, false, for_server,
+       [](daemon_options& o, const std::string& v) { o.radius_dead_time_s = number("radius-dead-time", v, 0, 3600); }},
+      {"radius-accounting", true, false, for_server,
+       [](daemon_options& o, const std::string& v) {
+         if (v != "yes" && v != "no") {
+           bad("radius-accounting", v, "expected yes or no");
+         }
+         o.radius_accounting = v == "yes";
+       }},
+      {"radius-interim", true, false, for_server,
+       [](daemon_options& o, const std::string& v) { o.radius_interim_s = number("radius-interim", v, 0, 86400); }},
+      {"nas-identifier", true, false, for_server,
+       [](daemon_options& o, const std::string& v) {
+         if (v.empty() || v.size() > 253) {
+           bad("nas-identifier", v, "1 to 253 characters");
+         }
+         o.nas_identifier = v;
+       }},
+      {"nas-ip-address", true, false, for_server,
+       [](daemon_options& o, const std::string& v) { o.nas_ip = address("nas-ip-address", v); }},
+      {"radius-dae", true, false, for_server,
+       [](daemon_options& o, const std::string& v) { o.dae_listen = parse_endpoint("radius-dae", v, 3799); }},
+      {"radius-dae-client", true, true, for_server,
+       [](daemon_options& o, const std::string& v) { o.dae_clients.push_back(address("radius-dae-client", v)); }},
+      {"filter", true, true, for_server,
+       [](daemon_options& o, const std::string& v) {
+         try {
+           parse_filter_override(v);
+         } catch (const parse_error& e) {
+           bad("filter", v, e.what());
+         }
+         o.filters.push_back(v);
+       }},
+      {"pool", true, true, for_server,
+       [](daemon_options& o, const std::string& v) {
+         const std::size_t eq = v.find('=');
+         if (eq == std::string::npos || eq == 0) {
+           bad("pool", v, "expected NAME=RANGE, e.g. staff=10.1.0.10-99 (RADIUS Framed-Pool names it)");
+         }
+         try {
+           o.pools[v.substr(0, eq)] = parse_ranges(v.substr(eq + 1));
+         } catch (const parse_error& e) {
+           bad("pool", v, e.what());
+         }
+       }},
       {"user", true, false, for_both,
        [](daemon_options& o, const std::string& v) {
          if (v.empty()) {
@@ -352,20 +423,37 @@ daemon_options parse_daemon_options(daemon_mode mode, const std::vector<std::str
   for (const given& g : command_line) {
     g.spec->apply(o, g.value);
   }
-  if (o.mppe == "required" && std::find(o.auth.begin(), o.auth.end(), "mschapv2") == o.auth.end()) {
+  const bool keyed_eap = o.radius() && std::find(o.auth.begin(), o.auth.end(), "eap") != o.auth.end();
+  if (o.mppe == "required" && std::find(o.auth.begin(), o.auth.end(), "mschapv2") == o.auth.end() && !keyed_eap) {
     throw option_error(
-        "--mppe required needs mschapv2 in --auth (MPPE keys come from MS-CHAPv2); for a tunnel "
+        "--mppe required needs mschapv2 in --auth (MPPE keys come from MS-CHAPv2, or from RADIUS for "
+        "EAP); for a tunnel "
         "without encryption say --mppe refused");
   }
 
   if (mode == daemon_mode::server) {
-    if (o.secrets_path.empty()) {
-      throw option_error("--secrets FILE is required (pppd chap-secrets format: client server secret IPs)");
+    if (o.radius()) {
+      if (o.radius_secrets_path.empty()) {
+        throw option_error(
+            "--radius-server needs --radius-secrets FILE (the shared secret: one line, or ADDR SECRET lines)");
+      }
+    } else if (o.secrets_path.empty()) {
+      throw option_error(
+          "--secrets FILE is required (pppd chap-secrets format: client server secret IPs), or --radius-server");
+    }
+    if (o.dae_listen && o.dae_clients.empty()) {
+      throw option_error("--radius-dae needs --radius-dae-client ADDR: who may send Disconnect and CoA requests");
+    }
+    if (!o.dae_clients.empty() && !o.dae_listen) {
+      o.dae_listen = endpoint{0, 3799};
+    }
+    if (o.dae_listen && o.radius_secrets_path.empty()) {
+      throw option_error("--radius-dae needs --radius-secrets FILE (the clients' secrets)");
     }
     if (o.localip == 0) {
       throw option_error("--localip ADDR is required (our address on every tunnel, pptpd's localip)");
     }
-    if (o.remoteip.empty()) {
+    if (o.remoteip.empty() && !o.radius()) {
       throw option_error("--remoteip RANGE is required (the client address pool, pptpd's remoteip)");
     }
     if (address_pool(o.remoteip).contains(o.localip)) {
@@ -433,6 +521,22 @@ std::string server_help_text() {
          "                            environment PEERNAME IPLOCAL IPREMOTE DNS1 DNS2 IFNAME\n"
          "  --ip-down SCRIPT          run when it goes down (same arguments; adds CONNECT_TIME,\n"
          "                            BYTES_SENT, BYTES_RCVD)\n"
+         "  --radius-server ADDR[:AUTH[:ACCT]]  verify logins with RADIUS (ports default 1812, 1813;\n"
+         "                            an AUTH port alone makes ACCT the next one); repeatable, first\n"
+         "                            alive one asked. --secrets and --remoteip become optional\n"
+         "  --radius-secrets FILE     the shared secret: one line for every server, or ADDR SECRET lines\n"
+         "  --radius-timeout S        first retransmission after S s, doubled each time (default 3)\n"
+         "  --radius-tries N          transmissions to a server before the next is asked (default 3)\n"
+         "  --radius-dead-time S      a server that did not answer is skipped for S s (default 30)\n"
+         "  --radius-accounting yes|no  Accounting-Request Start/Interim/Stop, On/Off (default yes)\n"
+         "  --radius-interim S        Interim-Update every S s when Access-Accept sets none (default 0)\n"
+         "  --nas-identifier NAME     NAS-Identifier (default pptpkit)\n"
+         "  --nas-ip-address ADDR     NAS-IP-Address (default the --listen address, when one is given)\n"
+         "  --radius-dae ADDR[:PORT]  take Disconnect/CoA-Request here (RFC 5176; port default 3799)\n"
+         "  --radius-dae-client ADDR  who may send them; repeatable (secret from --radius-secrets)\n"
+         "  --pool NAME=RANGE         an address pool that RADIUS Framed-Pool can name; repeatable\n"
+         "  --filter NAME:KEY=VALUE,...  per-user settings for users whose Access-Accept carries\n"
+         "                            Filter-Id NAME: session-timeout, idle-timeout, interim (s), pool\n"
          "  --user NAME               run as this user after opening the sockets\n"
          "  --status-socket PATH      answer `pptpkit status` on this local socket\n"
          "  --config FILE             the same options as \"key value\" lines (# comments); the command\n"

@@ -63,6 +63,13 @@ void engine_impl::open_session(connection& c, const pptpkit_event& ev) {
     if (options_.dns.size() > 1) {
       ppp.emplace_back("dns2", format_ipv4(options_.dns[1]));
     }
+    if (radius_) {
+      // The plugin hands each login over (pptpkit/ppp.h, ABI 1.1) and RADIUS verifies it: the NAS never
+      // sees a password, and MPPE keys come from the Access-Accept.
+      ppp.emplace_back("auth_verify", "host");
+      ppp.emplace_back("auth_secret_timeout_ms", std::to_string(std::uint64_t{options_.auth_timeout_s} * 1000));
+      s.host_verifies = true;
+    }
     arm(timer_kind::auth_deadline, s.id, s.auth_deadline, now_ + std::uint64_t{options_.auth_timeout_s} * seconds);
   } else {
     ppp = {{"role", "client"},
@@ -93,12 +100,13 @@ void engine_impl::open_session(connection& c, const pptpkit_event& ev) {
       "call up: peer call id " + std::to_string(s.peer_call_id) + ", peer window " + std::to_string(ev.values[2]));
 }
 
-void engine_impl::request_teardown(session& s, std::string why) {
+void engine_impl::request_teardown(session& s, std::string why, end_cause cause) {
   if (s.ending) {
     return;
   }
   s.ending = true;
   s.end_reason = std::move(why);
+  s.cause = cause;
   to_teardown_.push_back(s.id);
 }
 
@@ -129,6 +137,7 @@ void engine_impl::teardown_finish(session& s) {
   }
   disarm(timer_kind::auth_deadline, id, s.auth_deadline);
   disarm(timer_kind::deferred_login, id, s.deferred_until);
+  radius_session_down(s);
   const std::uint64_t connect_time = s.up ? (now_ - s.up_ns) / seconds : 0;
   if (s.tun != invalid_handle) {
     owners_.erase(s.tun);
@@ -142,10 +151,7 @@ void engine_impl::teardown_finish(session& s) {
              {"CONNECT_TIME=" + std::to_string(connect_time), "BYTES_SENT=" + std::to_string(s.tx_bytes),
               "BYTES_RCVD=" + std::to_string(s.rx_bytes)});
   }
-  if (s.remote_held) {
-    pool4_.release(s.remote);
-    s.remote_held = false;
-  }
+  release_address(s);
   if (s.unit >= 0) {
     units_.release(s.unit);
   }
@@ -185,7 +191,7 @@ void engine_impl::on_login(session& s, const std::string& name) {
     log(PPTPKIT_LOG_WARNING, s.connection, s.id,
         "peer authenticated as " + peer_text::field(s.user) + " tried again as " + peer_text::field(name) +
             ": ending the session");
-    command(plugins_->ppp(), PPTPKIT_PPP_CMD_AUTH_SECRET, s.id, {0}, {}, s.connection, s.id);
+    refuse_login(s);
     request_teardown(s, "re-authentication as another user");
     return;
   }
@@ -194,7 +200,7 @@ void engine_impl::on_login(session& s, const std::string& name) {
     ++counters_.logins_refused_throttle;
     log(PPTPKIT_LOG_WARNING, s.connection, s.id,
         "login as " + peer_text::field(name) + " refused: too many failed logins from " + format_ipv4(s.peer_address));
-    command(plugins_->ppp(), PPTPKIT_PPP_CMD_AUTH_SECRET, s.id, {0}, {}, s.connection, s.id);
+    refuse_login(s);
     return;
   }
   if (v.delay_ns > 0) {
@@ -209,8 +215,23 @@ void engine_impl::on_login(session& s, const std::string& name) {
   answer_login(s, name);
 }
 
-// The secret for `name` from chap-secrets and, when it is found, the session's address.
+// Tells PPP the login is refused, in the form the session asked: no secret, or a reject.
+void engine_impl::refuse_login(session& s) {
+  if (s.host_verifies) {
+    command(plugins_->ppp(), PPTPKIT_PPP_CMD_AUTH_VERDICT, s.id, {PPTPKIT_PPP_VERDICT_REJECT, 0}, {}, s.connection,
+            s.id);
+  } else {
+    command(plugins_->ppp(), PPTPKIT_PPP_CMD_AUTH_SECRET, s.id, {0}, {}, s.connection, s.id);
+  }
+}
+
+// The secret for `name` from chap-secrets and, when it is found, the session's address; with RADIUS,
+// the exchange goes to the servers instead.
 void engine_impl::answer_login(session& s, const std::string& name) {
+  if (s.host_verifies) {
+    radius_verify(s, name);
+    return;
+  }
   const secret_entry* e = secrets_.find(name, "pptpkit");
   if (e == nullptr || e->server == "*") {
     if (const secret_entry* alt = secrets_.find(name, "pptpd"); alt != nullptr && alt->server == "pptpd") {
@@ -344,6 +365,7 @@ void engine_impl::on_ipv4_up(session& s, const pptpkit_event& ev) {
       }
     }
   }
+  radius_session_up(s);
   if (!options_.ip_up.empty()) {
     run_hook(options_.ip_up, s, {});
   }

@@ -219,4 +219,46 @@ TEST(options, mppe_required_by_default_and_refused_without_mschapv2) {
   EXPECT_EQ(parse_daemon_options(daemon_mode::server, args, nullptr, "/opt/plugins").mppe, "refused");
 }
 
+TEST(options, radius_replaces_the_secrets_file_and_names_what_it_needs) {
+  const std::vector<std::string> radius{"--localip",        "10.0.0.1",        "--radius-server",
+                                        "10.9.0.1",         "--radius-server", "10.9.0.2:11812:11813",
+                                        "--radius-secrets", "radius"};
+  const auto o = parse_daemon_options(daemon_mode::server, radius, nullptr, "plugins");
+  ASSERT_EQ(o.radius_servers.size(), 2u);
+  EXPECT_EQ(o.radius_servers[0].address, 0x0a090001u);
+  EXPECT_EQ(o.radius_servers[0].auth_port, 1812u);
+  EXPECT_EQ(o.radius_servers[0].acct_port, 1813u);
+  EXPECT_EQ(o.radius_servers[1].auth_port, 11812u);
+  EXPECT_EQ(o.radius_servers[1].acct_port, 11813u);
+  EXPECT_TRUE(o.remoteip.empty());  // addresses may all come from RADIUS
+  EXPECT_TRUE(o.radius_accounting);
+  EXPECT_FALSE(o.dae_listen);
+
+  auto more = radius;
+  more.insert(more.end(), {"--radius-dae-client", "10.9.0.1", "--pool", "staff=10.1.0.10-19", "--radius-timeout", "2",
+                           "--radius-tries", "2", "--radius-interim", "300", "--nas-identifier", "pptp-a",
+                           "--radius-accounting", "no"});
+  const auto m = parse_daemon_options(daemon_mode::server, more, nullptr, "plugins");
+  ASSERT_TRUE(m.dae_listen);
+  EXPECT_EQ(m.dae_listen->port, 3799u);  // RFC 5176 §3
+  EXPECT_EQ(m.dae_clients, std::vector<std::uint32_t>{0x0a090001});
+  EXPECT_EQ(m.pools.at("staff").size(), 1u);
+  EXPECT_EQ(m.radius_timeout_s, 2u);
+  EXPECT_EQ(m.radius_interim_s, 300u);
+  EXPECT_EQ(m.nas_identifier, "pptp-a");
+  EXPECT_FALSE(m.radius_accounting);
+
+  EXPECT_NE(
+      error_of(daemon_mode::server, {"--localip", "10.0.0.1", "--radius-server", "10.9.0.1"}).find("--radius-secrets"),
+      std::string::npos);
+  auto dae_alone = radius;
+  dae_alone.insert(dae_alone.end(), {"--radius-dae", "0.0.0.0"});
+  EXPECT_NE(error_of(daemon_mode::server, dae_alone).find("--radius-dae-client"), std::string::npos);
+  auto bad_pool = radius;
+  bad_pool.insert(bad_pool.end(), {"--pool", "10.1.0.1-5"});
+  EXPECT_NE(error_of(daemon_mode::server, bad_pool).find("NAME=RANGE"), std::string::npos);
+  EXPECT_NE(error_of(daemon_mode::server, {"--localip", "10.0.0.1", "--remoteip", "10.0.0.100-149"}).find("--secrets"),
+            std::string::npos);
+}
+
 }  // namespace

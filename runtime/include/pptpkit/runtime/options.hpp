@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -62,6 +63,29 @@ struct daemon_options {
   std::uint32_t max_calls_per_connection = 4;    // a PAC's calls on one control connection
   std::uint32_t handshake_timeout_s = 10;        // SCCRQ/SCCRP done by then, or closed
   std::uint32_t auth_timeout_s = 30;             // a call authenticated by then, or cleared
+  // RADIUS (runtime/src/radius.cc): with a server given, logins are verified by RADIUS instead of the
+  // secrets file (the NAS never sees a password), sessions are accounted, and Disconnect/CoA requests
+  // are taken from the configured clients (RFC 5176).
+  struct radius_server {
+    std::uint32_t address = 0;
+    std::uint16_t auth_port = 1812;
+    std::uint16_t acct_port = 1813;
+  };
+  std::vector<radius_server> radius_servers;  // in order of priority (the first one alive is asked)
+  std::string radius_secrets_path;            // "SECRET" (every server) or "ADDR SECRET" lines
+  std::uint32_t radius_timeout_s = 3;         // first retransmission; doubled for each next one
+  std::uint32_t radius_tries = 3;             // transmissions to one server before the next is asked
+  std::uint32_t radius_dead_time_s = 30;      // a server that failed is not asked for this long
+  bool radius_accounting = true;
+  std::uint32_t radius_interim_s = 0;  // Interim-Update interval when Access-Accept names none (0: none)
+  std::string nas_identifier = "pptpkit";
+  std::uint32_t nas_ip = 0;                // NAS-IP-Address; 0 = --listen's address (none when that is 0.0.0.0)
+  std::optional<endpoint> dae_listen;      // Disconnect/CoA listener (RFC 5176; port 3799)
+  std::vector<std::uint32_t> dae_clients;  // who may send them (secret from radius_secrets_path)
+  std::map<std::string, std::vector<address_range>> pools;  // named pools for Framed-Pool
+  std::vector<std::string> filters;  // --filter NAME:KEY=VALUE,...: what a Filter-Id changes (radius_nas.hpp)
+  bool radius() const { return !radius_servers.empty(); }
+
   std::string run_as_user;
   std::string status_socket = default_status_socket;
 
