@@ -435,6 +435,8 @@ server default {
 		detail
 		sql
 		sqlippool
+		# Accounting-Responses signed too: the NAS requires a Message-Authenticator on every reply.
+		pptpkit_sign_reply
 	}
 
 	# Simultaneous-Use: open sessions counted in radacct.
