@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # pptpkit server as a RADIUS NAS against a real FreeRADIUS (started here with a generated raddb):
-# MS-CHAPv2 with MPPE-128 keys from the Access-Accept, CHAP-MD5 and PAP, a wrong password, an address
+# MS-CHAPv2 with MPPE-128 keys from the Access-Accept, CHAP-MD5, PAP and EAP (relayed: FreeRADIUS runs
+# EAP-MD5), a wrong password, an address
 # and a Class from RADIUS, and accounting Start/Stop with the byte counts the sessions moved.
 # The server's chap-secrets holds no user at all: every login is RADIUS's.
 # Usage: tests/e2e/radius_auth.sh [BUILD_DIR]
@@ -20,11 +21,13 @@ password alice alice-password
 password bob bob-password
 password carol carol-password
 password dave not-daves-password
+password erin erin-password
 
 radius_user alice alice-password Class=gold
 radius_user bob bob-password
 radius_user carol carol-password Framed-IP-Address=10.98.0.150
 radius_user dave dave-password
+radius_user erin erin-password
 radius_pool main 10.98.0.160 10
 RADIUS_CLIENTS=127.0.0.0/8
 radius_start "$E2E_WORK/radius" 127.0.0.1 1812 1813 "$SRV" || e2e_fail "FreeRADIUS did not start"
@@ -32,7 +35,7 @@ printf '%s\n' "$RADIUS_SECRET" >"$E2E_WORK/radius-secret"
 chmod 600 "$E2E_WORK/radius-secret"
 
 start_server server "$SRV" --radius-server 127.0.0.1 --radius-secrets "$E2E_WORK/radius-secret" \
-  --auth mschapv2,chap,pap --mppe optional
+  --auth mschapv2,chap,pap,eap --mppe optional
 
 # session NAME USER ARGS...: a client session in the client namespace, a ping each way, then a clean
 # disconnect; prints the client's tunnel address.
@@ -67,6 +70,11 @@ e2e_step "PAP (User-Password hidden with the shared secret)"
 session bob bob --auth pap --mppe refused
 echo "   bob $SESSION_ADDRESS"
 
+e2e_step "EAP relayed to FreeRADIUS (EAP-Message, State): EAP-MD5 runs there, not here"
+session erin erin --auth eap --mppe refused
+log_has "$E2E_WORK/server.log" 'RADIUS accepted user erin' || e2e_fail "erin was not accepted by RADIUS"
+grep -q 'EAP-MD5\|eap_md5' "$RADIUS_DIR/radius.log" || e2e_fail "FreeRADIUS did not run EAP-MD5 for erin"
+
 e2e_step "a wrong password is rejected by RADIUS"
 start_client dave "$CLI" dave --auth mschapv2
 wait_until 15 log_has "$E2E_WORK/server.log" 'RADIUS rejected user dave' || e2e_fail "no RADIUS reject for dave"
@@ -75,9 +83,9 @@ exit_status "$CLIENT_PID" 15
 ! log_has "$E2E_WORK/dave.log" 'session up:' || e2e_fail "dave got a session"
 
 e2e_step "accounting: Start and Stop for each session, with Class and the bytes moved"
-wait_until 10 eval '[ "$(radius_sql "SELECT COUNT(*) FROM radacct WHERE acctstoptime IS NOT NULL")" = 3 ]' ||
-  e2e_fail "FreeRADIUS has not 3 stopped sessions: $(radius_sql 'SELECT username, acctstoptime FROM radacct')"
-for user in alice carol bob; do
+wait_until 10 eval '[ "$(radius_sql "SELECT COUNT(*) FROM radacct WHERE acctstoptime IS NOT NULL")" = 4 ]' ||
+  e2e_fail "FreeRADIUS has not 4 stopped sessions: $(radius_sql 'SELECT username, acctstoptime FROM radacct')"
+for user in alice carol bob erin; do
   row=$(radius_acct_rows "$user")
   echo "   $user: $row"
   IFS='|' read -r _sid _nas _port _start _upd stop _time in_octets out_octets framed cause class <<<"$row"
