@@ -194,6 +194,7 @@ struct session {
   std::uint64_t interim_deadline = 0;
   std::uint64_t idle_mark = 0;       // rx + tx packets when the idle timer was armed
   std::vector<route> framed_routes;  // the user's subnets (Framed-IP-Netmask, Framed-Route)
+  std::uint32_t framed_mtu = 0;      // Framed-MTU: the interface's MTU at most this (0 = as negotiated)
   std::uint64_t rx_packets = 0;      // from the peer, written to the interface
   std::uint64_t rx_bytes = 0;
   std::uint64_t tx_packets = 0;  // read from the interface, towards the peer

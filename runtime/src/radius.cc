@@ -27,8 +27,8 @@ namespace pptpkit::runtime {
 
 namespace {
 
-constexpr std::size_t datagram_max = 4096;          // RFC 2865 §3: the longest RADIUS packet
-constexpr std::uint32_t datagrams_per_ready = 64;   // per readiness: a flood cannot hold the loop
+constexpr std::size_t datagram_max = 4096;         // RFC 2865 §3: the longest RADIUS packet
+constexpr std::uint32_t datagrams_per_ready = 64;  // per readiness: a flood cannot hold the loop
 constexpr std::uint32_t radius_max_outstanding = 4096;
 
 std::string hex(std::span<const std::uint8_t> bytes) {
@@ -122,8 +122,8 @@ bool engine_impl::radius_start(std::string& error) {
     cc.dead_time_ns = std::uint64_t{options_.radius_dead_time_s} * seconds;
     cc.max_outstanding = radius_max_outstanding;
     radius_servers_ = cc.servers;
-    radius_ = std::make_unique<radius::client>(
-        std::move(cc), [this](std::span<std::uint8_t> out) { platform_.random_bytes(out); });
+    radius_ = std::make_unique<radius::client>(std::move(cc),
+                                               [this](std::span<std::uint8_t> out) { platform_.random_bytes(out); });
     radius_h_ = platform_.udp_open({0, 0}, error);
     if (radius_h_ == invalid_handle) {
       return false;
@@ -226,8 +226,8 @@ void engine_impl::radius_verify(session& s, const std::string& name) {
     s.acct_session_id = make_acct_session_id(boot_id_, ++acct_counter_);
   }
   const nas_session ns{s.id, s.acct_session_id, s.peer_address, options_.listen.address};
-  auto request = access_request(static_cast<std::uint32_t>(s.radius_protocol), {data.data(), static_cast<std::size_t>(n)},
-                                name, nas_, ns, s.radius_state);
+  auto request = access_request(static_cast<std::uint32_t>(s.radius_protocol),
+                                {data.data(), static_cast<std::size_t>(n)}, name, nas_, ns, s.radius_state);
   if (!request) {
     log(PPTPKIT_LOG_WARNING, s.connection, s.id, "login data of an unexpected length: refusing");
     refuse_login(s);
@@ -371,12 +371,14 @@ void engine_impl::radius_auth_result(session& s, radius::result& r) {
   for (const std::string& route_text : refused) {
     log(PPTPKIT_LOG_WARNING, s.connection, s.id, "Framed-Route '" + peer_text::field(route_text) + "' not used");
   }
+  // RFC 2865 §5.12: 64-65535; under IPv4's 576 it is not an MTU a tunnel can use.
+  s.framed_mtu = a.framed_mtu && *a.framed_mtu >= 576 ? *a.framed_mtu : 0;
   s.classes = a.classes;
   s.session_timeout_s = a.session_timeout.value_or(0);
   s.idle_timeout_s = a.idle_timeout.value_or(0);
   // RFC 2869 §5.16: an Acct-Interim-Interval SHOULD NOT be under 60 s; --radius-interim is the
   // operator's own choice.
-  s.interim_s = !a.interim_interval      ? options_.radius_interim_s
+  s.interim_s = !a.interim_interval        ? options_.radius_interim_s
                 : *a.interim_interval == 0 ? 0
                                            : std::max<std::uint32_t>(*a.interim_interval, 60);
   if (s.session_timeout_s != 0) {
@@ -470,8 +472,7 @@ void engine_impl::account(session& s, std::uint32_t status) {
   u.output_packets = s.tx_packets;
   u.session_time_s = s.up ? static_cast<std::uint32_t>((now_ - s.up_ns) / seconds) : 0;
   const nas_session ns{s.id, s.acct_session_id, s.peer_address, options_.listen.address};
-  auto request =
-      accounting_request(status, nas_, ns, s.user, s.remote, s.classes, u, terminate_cause(s.cause));
+  auto request = accounting_request(status, nas_, ns, s.user, s.remote, s.classes, u, terminate_cause(s.cause));
   const auto id = radius_->submit(std::move(request), now_);
   if (!id) {
     ++counters_.radius_busy;
@@ -583,9 +584,9 @@ void engine_impl::dae_read() {
     auto parsed = radius::parse_dae_request({buffer.data(), r.bytes}, from.address, clients);
     if (const auto* e = std::get_if<radius::dae_error>(&parsed)) {
       ++counters_.dae_dropped;
-      log_about(PPTPKIT_LOG_WARNING, from.address,
-                "dynamic authorization request from " + format_ipv4(from.address) + " dropped: " +
-                    radius::to_string(*e));
+      log_about(
+          PPTPKIT_LOG_WARNING, from.address,
+          "dynamic authorization request from " + format_ipv4(from.address) + " dropped: " + radius::to_string(*e));
       continue;
     }
     const radius::dae_request& q = std::get<radius::dae_request>(parsed);

@@ -110,8 +110,8 @@ void add_session_attributes(std::vector<attribute>& out, const nas_identity& nas
 }
 
 std::optional<radius::request> access_request(std::uint32_t protocol, std::span<const std::uint8_t> data,
-                                              std::string_view user, const nas_identity& nas,
-                                              const nas_session& s, std::span<const std::uint8_t> state) {
+                                              std::string_view user, const nas_identity& nas, const nas_session& s,
+                                              std::span<const std::uint8_t> state) {
   namespace a = radius::attr;
   radius::request r;
   r.svc = radius::service::auth;
@@ -152,8 +152,8 @@ std::optional<radius::request> access_request(std::uint32_t protocol, std::span<
       }
       for (std::size_t at = 0; at < data.size(); at += 253) {
         const std::size_t n = std::min<std::size_t>(253, data.size() - at);
-        add(r.attributes, a::eap_message, {data.begin() + static_cast<std::ptrdiff_t>(at),
-                                           data.begin() + static_cast<std::ptrdiff_t>(at + n)});
+        add(r.attributes, a::eap_message,
+            {data.begin() + static_cast<std::ptrdiff_t>(at), data.begin() + static_cast<std::ptrdiff_t>(at + n)});
       }
       if (!state.empty()) {
         add(r.attributes, a::state, {state.begin(), state.end()});

@@ -326,8 +326,11 @@ void engine_impl::on_ipv4_up(session& s, const pptpkit_event& ev) {
   s.remote = remote;
   s.dns1 = static_cast<std::uint32_t>(ev.values[2]);
   s.dns2 = static_cast<std::uint32_t>(ev.values[3]);
-  if (s.tun == invalid_handle &&
-      !open_interface(s, static_cast<std::uint32_t>(ev.values[4] != 0 ? ev.values[4] : 1400))) {
+  std::uint32_t mtu = static_cast<std::uint32_t>(ev.values[4] != 0 ? ev.values[4] : 1400);
+  if (s.framed_mtu != 0 && s.framed_mtu < mtu) {
+    mtu = s.framed_mtu;  // RADIUS Framed-MTU (RFC 2865 §5.12)
+  }
+  if (s.tun == invalid_handle && !open_interface(s, mtu)) {
     return;
   }
   if (s.ipv6_local != 0) {

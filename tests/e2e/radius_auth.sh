@@ -25,7 +25,7 @@ password erin erin-password
 
 radius_user alice alice-password Class=gold
 radius_user bob bob-password
-radius_user carol carol-password Framed-IP-Address=10.98.0.150
+radius_user carol carol-password Framed-IP-Address=10.98.0.150 Framed-MTU=1300
 radius_user dave dave-password
 radius_user erin erin-password
 radius_pool main 10.98.0.160 10
@@ -49,6 +49,7 @@ session() {
   theirs=$(session_field "$E2E_WORK/$name.log" remote)
   ping_ok "$CLI" "$theirs" || e2e_fail "$name: ping client -> server: $(cat "$E2E_WORK/ping.out")"
   ping_ok "$SRV" "$ours" || e2e_fail "$name: ping server -> client: $(cat "$E2E_WORK/ping.out")"
+  [ -z "${SESSION_CHECK:-}" ] || eval "$SESSION_CHECK" || e2e_fail "$name: $SESSION_CHECK"
   kill -TERM "$CLIENT_PID"
   exit_status "$CLIENT_PID" 15
   [ "$EXIT_STATUS" = 0 ] || e2e_fail "$name: client exit status $EXIT_STATUS"
@@ -62,8 +63,13 @@ case $(session_field "$E2E_WORK/alice.log" mppe) in 128-bit*) ;; *) e2e_fail "al
 alice_ip=$SESSION_ADDRESS
 echo "   alice $alice_ip, $(session_field "$E2E_WORK/alice.log" mppe)"
 
-e2e_step "CHAP-MD5 (CHAP-Password, CHAP-Challenge), Framed-IP-Address from the users file"
-session carol carol --auth chap --mppe refused
+e2e_step "CHAP-MD5 (CHAP-Password, CHAP-Challenge), Framed-IP-Address and Framed-MTU from the users file"
+server_mtu() {
+  local ifname
+  ifname=$(sed -n 's/.*session up: user=carol .*ifname=\([^ ]*\).*/\1/p' "$E2E_WORK/server.log" | tail -n1)
+  ip -n "$SRV" link show "$ifname" | grep -o 'mtu [0-9]*'
+}
+SESSION_CHECK='[ "$(server_mtu)" = "mtu 1300" ]' session carol carol --auth chap --mppe refused
 [ "$SESSION_ADDRESS" = 10.98.0.150 ] || e2e_fail "carol got $SESSION_ADDRESS, not her Framed-IP-Address"
 
 e2e_step "PAP (User-Password hidden with the shared secret)"

@@ -34,8 +34,8 @@ radius_secrets parse_radius_secrets(std::string_view text, const std::string& pa
 
 // Who we are, in every request (RFC 2865 §5.4, §5.32, §5.41; RFC 2868 for the tunnel).
 struct nas_identity {
-  std::string identifier;      // NAS-Identifier
-  std::uint32_t address = 0;   // NAS-IP-Address, 0 = not sent
+  std::string identifier;     // NAS-Identifier
+  std::uint32_t address = 0;  // NAS-IP-Address, 0 = not sent
 };
 
 // One session as RADIUS sees it.
@@ -61,8 +61,8 @@ void add_session_attributes(std::vector<radius::attribute>& out, const nas_ident
 //              (RFC 3579 §2.1)
 // nullopt when the data does not have the protocol's length (a plugin bug: the login is refused).
 std::optional<radius::request> access_request(std::uint32_t protocol, std::span<const std::uint8_t> data,
-                                              std::string_view user, const nas_identity& nas,
-                                              const nas_session& s, std::span<const std::uint8_t> state);
+                                              std::string_view user, const nas_identity& nas, const nas_session& s,
+                                              std::span<const std::uint8_t> state);
 
 // Traffic and time for accounting (RFC 2866 §5.3-5.8, RFC 2869 §5.1-5.2). Input is what the user sent
 // us, output what we sent the user.
