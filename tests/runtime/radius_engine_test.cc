@@ -117,8 +117,8 @@ class test_radius_server {
         std::copy_n(resp->value.begin() + 26, 24, nt.begin());
         ok = ppp::mschapv2_nt_response(authenticator_challenge, peer_challenge, name, u.password) == nt;
         if (ok) {
-          const auto success = ppp::mschapv2_authenticator_response(u.password, nt, peer_challenge,
-                                                                    authenticator_challenge, name);
+          const auto success =
+              ppp::mschapv2_authenticator_response(u.password, nt, peer_challenge, authenticator_challenge, name);
           std::vector<std::uint8_t> value{resp->value[0]};
           value.insert(value.end(), success.begin(), success.end());
           accept.add_vendor(radius::ms::vendor_id, radius::ms::chap2_success, value);
@@ -159,9 +159,7 @@ class test_radius_server {
 
 class radius_engine_test : public engine_test {
  protected:
-  radius_engine_test() {
-    radius_secrets_ = write_file("radius", shared_secret + "\n");
-  }
+  radius_engine_test() { radius_secrets_ = write_file("radius", shared_secret + "\n"); }
 
   // Pumped whenever the NAS waits, so its requests are answered in virtual time.
   test_radius_server& add_radius(const std::string& name, std::uint32_t address) {
@@ -277,7 +275,8 @@ TEST_F(radius_engine_test, session_timeout_from_the_accept_ends_the_session_with
   ASSERT_TRUE(run_until([&] {
     return std::any_of(rad.accounting.begin(), rad.accounting.end(), [](const auto& r) { return r.status == 2; });
   }));
-  const auto stop = std::find_if(rad.accounting.begin(), rad.accounting.end(), [](const auto& r) { return r.status == 2; });
+  const auto stop =
+      std::find_if(rad.accounting.begin(), rad.accounting.end(), [](const auto& r) { return r.status == 2; });
   EXPECT_EQ(stop->cause, 5u);  // Session-Timeout
 }
 
@@ -336,7 +335,8 @@ TEST_F(radius_engine_test, disconnect_request_from_a_configured_client_ends_the_
   ASSERT_TRUE(run_until([&] {
     return std::any_of(rad.accounting.begin(), rad.accounting.end(), [](const auto& r) { return r.status == 2; });
   }));
-  const auto stop = std::find_if(rad.accounting.begin(), rad.accounting.end(), [](const auto& r) { return r.status == 2; });
+  const auto stop =
+      std::find_if(rad.accounting.begin(), rad.accounting.end(), [](const auto& r) { return r.status == 2; });
   EXPECT_EQ(stop->user, "bob");
   EXPECT_EQ(stop->cause, 6u);  // Admin-Reset
 }

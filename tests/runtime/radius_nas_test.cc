@@ -19,7 +19,7 @@ class radius_nas_test : public ::testing::Test {
  protected:
   // The values of every standard attribute of `type` (vendor 0), or of one Microsoft attribute.
   static std::vector<std::vector<std::uint8_t>> values(const radius::request& r, std::uint8_t type,
-                                                      std::uint32_t vendor = 0) {
+                                                       std::uint32_t vendor = 0) {
     std::vector<std::vector<std::uint8_t>> out;
     for (const radius::attribute& a : r.attributes) {
       if (a.type == type && a.vendor == vendor) {
