@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <utility>
 
 #include "pptpkit/core/packet.hpp"
 
@@ -96,6 +97,11 @@ tunnel::~tunnel() {
   host_.free(net_control_);
   host_.free(net_data_);
   host_.free(ppp_);
+  for (early_frame& e : early_) {
+    if (e.p != nullptr) {
+      host_.free(e.p);
+    }
+  }
 }
 
 // ---- data path ----
@@ -150,8 +156,7 @@ void tunnel::receive_one(pptpkit_packet& p, std::uint64_t now) noexcept {
   session* s = table_.find(h.call_id);
   if (s == nullptr) {
     ++counters_.unknown_call;
-    host_.log(PPTPKIT_LOG_DEBUG, component, "dropped GRE packet for call %u: no such session", h.call_id);
-    host_.free(&p);
+    hold_early(p, h.call_id, now);
     return;
   }
   const std::uint32_t from = p.aux;
@@ -171,6 +176,33 @@ void tunnel::receive_one(pptpkit_packet& p, std::uint64_t now) noexcept {
   }
   if (s->take_timer_dirty()) {
     rearm(*s);
+  }
+}
+
+void tunnel::hold_early(pptpkit_packet& p, std::uint32_t call, std::uint64_t now) noexcept {
+  early_frame& slot = early_[early_next_];
+  early_next_ = (early_next_ + 1) % early_max;
+  if (slot.p != nullptr) {
+    host_.log(PPTPKIT_LOG_DEBUG, component, "dropped GRE packet for call %u: no such session", slot.call);
+    host_.free(slot.p);
+  }
+  slot = {&p, now, call};
+}
+
+void tunnel::deliver_early(std::uint32_t call, std::uint64_t now) noexcept {
+  for (std::uint32_t i = 0; i < early_max; ++i) {  // oldest first: the order they arrived in
+    early_frame& slot = early_[(early_next_ + i) % early_max];
+    if (slot.p == nullptr || slot.call != call) {
+      continue;
+    }
+    pptpkit_packet* p = std::exchange(slot.p, nullptr);
+    if (now - slot.at > early_ttl_ns) {
+      host_.log(PPTPKIT_LOG_DEBUG, component, "dropped GRE packet for call %u: it came too long before the call", call);
+      host_.free(p);
+      continue;
+    }
+    ++counters_.early_delivered;
+    receive_one(*p, now);
   }
 }
 
@@ -282,6 +314,7 @@ std::int32_t tunnel::open_session(const session_params& params, std::uint64_t no
   host_.log(PPTPKIT_LOG_INFO, component, "call %u open: peer call %u, peer window %u, peer %u.%u.%u.%u", params.call_id,
             params.peer_call_id, params.peer_window, params.peer_address >> 24, params.peer_address >> 16 & 0xff,
             params.peer_address >> 8 & 0xff, params.peer_address & 0xff);
+  deliver_early(params.call_id, now);
   return PPTPKIT_OK;
 }
 

@@ -297,7 +297,41 @@ TEST_F(gre_receive, unknown_calls_and_bad_headers_are_counted_instance_wide) {
   const gre_counters total = t->totals();
   EXPECT_EQ(total.unknown_call, 1u);
   EXPECT_EQ(total.reject_version, 1u);
+  EXPECT_EQ(host.pool().available(), host.pool().capacity() - 1);  // the unknown call's frame, held
+  t.reset();
   EXPECT_EQ(host.pool().available(), host.pool().capacity());
+}
+
+// A PNS reads the PAC's Outgoing-Call-Reply after the first GRE frame that followed it (the frame
+// overtook the TCP segment): the frame waits for the call instead of costing LCP a 3 s restart.
+TEST_F(gre_receive, a_frame_just_ahead_of_its_call_is_delivered_when_the_call_opens) {
+  data(0, std::nullopt, 110);
+  EXPECT_EQ(t->totals().unknown_call, 1u);
+  host.now += 100 * ms;
+  open(110, 210);
+  EXPECT_EQ(delivered(), ids{0});
+  EXPECT_EQ(t->totals().early_delivered, 1u);
+}
+
+TEST_F(gre_receive, early_frames_are_bounded_in_age_and_number_and_still_checked) {
+  data(0, std::nullopt, 101);
+  host.now += 600 * ms;  // over 500 ms before its call: dropped
+  open(101, 201);
+  EXPECT_TRUE(delivered().empty());
+
+  feed_net(gre(0, std::nullopt, payload(0), 102, 0x0b000001));  // not from call 102's peer
+  open(102, 202);
+  EXPECT_TRUE(delivered().empty());
+  EXPECT_EQ(t->find(102)->counters().wrong_peer_address, 1u);
+
+  data(0, std::nullopt, 103);
+  for (std::uint16_t call = 300; call < 308; ++call) {  // eight more unknown calls push it out
+    data(0, std::nullopt, call);
+  }
+  EXPECT_EQ(host.pool().available(), host.pool().capacity() - 8);  // never more than 8 held
+  open(103, 203);
+  EXPECT_TRUE(delivered().empty());
+  EXPECT_EQ(t->totals().early_delivered, 1u);  // only 102's, which its session's address check dropped
 }
 
 TEST_F(gre_receive, bad_input_for_one_session_leaves_the_others_alone) {

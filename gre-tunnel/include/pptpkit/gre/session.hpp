@@ -61,7 +61,8 @@ namespace pptpkit::gre {
   X(restarted, "peer numbering restarts followed (a run far behind lasted restart_confirm)") \
   X(bad_ack, "acknowledgements of packets we never sent (ignored)")                          \
   X(wrong_peer_address, "GRE from an address other than the session's peer (dropped)")       \
-  X(unknown_call, "GRE for a call id with no open session (dropped)")                        \
+  X(unknown_call, "GRE for a call id with no open session (held briefly, else dropped)")     \
+  X(early_delivered, "GRE that arrived just before its call opened, delivered when it did")  \
   PPTPKIT_GRE_HEADER_REJECTS(X)                                                              \
   X(sent, "GRE packets sent (data and ack-only)")                                            \
   X(sent_control, "PPP control frames sent ahead of queued data")                            \

@@ -108,6 +108,21 @@ class tunnel final : public core::instance {
   void announce(const session& s, std::uint32_t events, std::uint64_t now) noexcept;
   session_output output() noexcept { return {net_control_, net_data_, ppp_}; }
 
+  // Frames for a call id that is not open (yet). The PAC sends its first LCP Configure-Request right
+  // after its Outgoing-Call-Reply; over the network the GRE frame can overtake the TCP segment, and a
+  // PNS that dropped it would wait for LCP's 3 s restart. So the last `early_max` such frames are kept
+  // for at most `early_ttl_ns` and delivered, through the usual checks (the peer's address among them),
+  // when a session with their call id opens. Bounded: a flood of unknown call ids only cycles the ring.
+  static constexpr std::uint32_t early_max = 8;
+  static constexpr std::uint64_t early_ttl_ns = 500'000'000;
+  struct early_frame {
+    pptpkit_packet* p = nullptr;
+    std::uint64_t at = 0;
+    std::uint32_t call = 0;
+  };
+  void hold_early(pptpkit_packet& p, std::uint32_t call, std::uint64_t now) noexcept;
+  void deliver_early(std::uint32_t call, std::uint64_t now) noexcept;
+
   core::host host_;
   tunnel_config config_;
   call_table table_;
@@ -118,6 +133,8 @@ class tunnel final : public core::instance {
   core::packet_list ppp_;
   core::event_queue events_;
   gre_counters counters_;  // instance-wide only (rejects, unknown calls) plus closed sessions' totals
+  std::array<early_frame, early_max> early_{};
+  std::uint32_t early_next_ = 0;  // the ring's oldest slot, written next
 };
 
 // The plugin's descriptor (the module exports it through pptpkit_plugin_query).
