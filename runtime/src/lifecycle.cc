@@ -106,7 +106,13 @@ void engine_impl::lifecycle_timers() {
     }
   }
   if (stopping_ && !finished_ && now_ >= stop_deadline_) {
-    log(PPTPKIT_LOG_WARNING, 0, 0, "calls did not clear within the stop bound: closing what is left");
+    if (!connections_.empty()) {
+      log(PPTPKIT_LOG_WARNING, 0, 0, "calls did not clear within the stop bound: closing what is left");
+    } else {
+      log(PPTPKIT_LOG_WARNING, 0, 0,
+          std::to_string(radius_ ? radius_->outstanding() : 0) +
+              " accounting records not answered within the stop bound: stopping without them");
+    }
     for (auto& [id, c] : connections_) {
       request_close(c, "stop bound");
     }

@@ -164,6 +164,7 @@ void engine_impl::radius_stop() {
             accounting_on_off(radius::acct_status::accounting_off, nas_, make_acct_session_id(boot_id_, 0)), now_)) {
       radius_jobs_[*id] = {radius_job::kind::on_off, 0};
     }
+    radius_pump();  // out now, not at the next wake-up
   }
 }
 
@@ -671,7 +672,7 @@ std::string engine_impl::radius_status() const {
   if (!radius_) {
     return {};
   }
-  std::string out;
+  std::string out = "radius: " + std::to_string(radius_->outstanding()) + " requests outstanding\n";
   const auto stats = radius_->stats();
   for (std::size_t i = 0; i < stats.size(); ++i) {
     const radius::server_config& sc = radius_servers_[i];

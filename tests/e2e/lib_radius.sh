@@ -240,11 +240,13 @@ security {
 	status_server = yes
 }
 
+# One worker: the SQL module has one SQLite connection, and a request that finds it taken fails at once
+# (sqlippool: "Failed reserving SQL connection") instead of waiting; requests queue here instead.
 thread pool {
-	start_servers = 2
-	max_servers = 8
-	min_spare_servers = 1
-	max_spare_servers = 4
+	start_servers = 1
+	max_servers = 1
+	min_spare_servers = 0
+	max_spare_servers = 1
 	max_requests_per_server = 0
 	auto_limit_acct = no
 }

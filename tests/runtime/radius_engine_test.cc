@@ -341,6 +341,23 @@ TEST_F(radius_engine_test, disconnect_request_from_a_configured_client_ends_the_
   EXPECT_EQ(stop->cause, 6u);  // Admin-Reset
 }
 
+TEST_F(radius_engine_test, a_clean_stop_sends_accounting_off_at_once_and_waits_for_its_answer) {
+  test_radius_server& rad = add_radius("radius", radius_a);
+  daemon_options o = nas_options();
+  o.radius_timeout_s = 3;
+  node& server = start_nas(o);
+  ASSERT_TRUE(run_until([&] { return rad.accounting.size() == 1; }));
+  EXPECT_EQ(rad.accounting[0].status, 7u);  // Accounting-On
+  const std::uint64_t asked = net_.now();
+  server.host->raise(signal_stop);
+  ASSERT_TRUE(run_until([&] { return rad.accounting.size() == 2; }, 10 * s));
+  EXPECT_EQ(rad.accounting[1].status, 8u);  // Accounting-Off
+  EXPECT_LT(net_.now() - asked, 100 * ms);  // not held until the first retransmission (3 s)
+  ASSERT_TRUE(run_until([&] { return server.daemon->finished(); }, 10 * s));
+  EXPECT_EQ(rad.accounting.size(), 2u);  // sent once: answered, never retransmitted
+  EXPECT_FALSE(server.host->logged("within the stop bound"));
+}
+
 #endif  // PPTPKIT_REAL_PLUGINS
 
 }  // namespace
