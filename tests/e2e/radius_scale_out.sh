@@ -46,9 +46,8 @@ chmod 600 "$E2E_WORK/radius-secret"
 pool_last=$(radius_int_to_ip $(($(radius_ip_to_int "$POOL_FIRST") + POOL_SIZE - 1)))
 
 # acct_answered N: FreeRADIUS has sent its Nth Accounting-Response, so what that request wrote (radacct,
-# the lease) is in SQL. The harness's FreeRADIUS has a single SQL connection, and a request that finds it
-# taken fails at once ("Failed reserving SQL connection": an Access-Reject, an unanswered
-# Accounting-Request) rather than waiting for it; so each login here waits for the accounting before it.
+# the lease) is in SQL before the next login is checked against it (Simultaneous-Use counts radacct
+# rows): each login here waits for the accounting before it, so every check is deterministic.
 acct_answered() {
   wait_until 10 eval "[ \"\$(grep -c 'Sent Accounting-Response' \"\$RADIUS_DIR/radius.log\")\" -ge $1 ]" ||
     e2e_fail "FreeRADIUS answered $(grep -c 'Sent Accounting-Response' "$RADIUS_DIR/radius.log") Accounting-Requests, not $1"
