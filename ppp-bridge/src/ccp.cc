@@ -47,6 +47,25 @@ ccp_layer::ccp_layer(mppe_policy policy, control_output& out, const core::host& 
 
 // ---- the session's calls ----
 
+bool ccp_layer::narrow(bool required, bool allow_40, bool allow_56, bool allow_128) noexcept {
+  if (started_ || !enabled()) {
+    return !started_;
+  }
+  mppe_policy p = policy_;
+  p.allow_40 = p.allow_40 && allow_40;
+  p.allow_56 = p.allow_56 && allow_56;
+  p.allow_128 = p.allow_128 && allow_128;
+  if (!p.allow_40 && !p.allow_56 && !p.allow_128) {
+    return false;
+  }
+  if (required) {
+    p.requirement = mppe_requirement::required;
+  }
+  policy_ = p;
+  effective_ = p;
+  return true;
+}
+
 void ccp_layer::start(const mppe_start_keys* keys, std::uint64_t now) noexcept {
   if (!enabled() || started_) {
     return;

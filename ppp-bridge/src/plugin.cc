@@ -77,6 +77,16 @@ host_verdict parse_verdict(const pptpkit_command& cmd, const core::config_map& e
       v.keys = k;
     }
   }
+  if (entries.has("mppe")) {
+    const std::string m = entries.get("mppe");
+    if (m != "required" && m != "optional") {
+      bad = "mppe: expected required or optional (a verdict narrows the session's policy, never widens it)";
+    }
+    v.mppe_required = m == "required";
+  }
+  if (entries.has("mppe_bits")) {
+    v.mppe_bits = entries.get("mppe_bits");
+  }
   if (entries.has("eap")) {
     auto packet = from_hex(entries.get("eap"));
     if (!packet || packet->empty()) {

@@ -200,7 +200,7 @@ bool session::auth_secret(bool found, std::string_view secret, std::uint32_t rem
   return true;
 }
 
-bool session::auth_verdict(const host_verdict& verdict, std::uint32_t remote_ip, const std::uint32_t (&dns)[2],
+bool session::auth_verdict(const host_verdict& given, std::uint32_t remote_ip, const std::uint32_t (&dns)[2],
                            std::uint64_t now) {
   now_ = now;
   if (!auth_server_.waiting_for_verdict()) {
@@ -208,6 +208,28 @@ bool session::auth_verdict(const host_verdict& verdict, std::uint32_t remote_ip,
     env_.host.log(PPTPKIT_LOG_WARNING, component, "session %u: AUTH_VERDICT without a pending AUTH_VERIFY (ignored)",
                   id_);
     return false;
+  }
+  host_verdict verdict = given;
+  if (verdict.what == host_verdict::decision::accept && verdict.malformed.empty() &&
+      (verdict.mppe_required || verdict.mppe_bits)) {
+    bool allow[3] = {true, true, true};  // 40, 56, 128
+    if (verdict.mppe_bits) {
+      allow[0] = allow[1] = allow[2] = false;
+      std::string_view rest = *verdict.mppe_bits;
+      while (!rest.empty() && verdict.malformed.empty()) {
+        const std::size_t comma = rest.find(',');
+        const std::string_view bits = rest.substr(0, comma);
+        rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
+        if (bits == "40" || bits == "56" || bits == "128") {
+          allow[bits == "40" ? 0 : bits == "56" ? 1 : 2] = true;
+        } else {
+          verdict.malformed = "mppe_bits: expected a list of 128, 56 and 40";
+        }
+      }
+    }
+    if (verdict.malformed.empty() && !ccp_.narrow(verdict.mppe_required, allow[0], allow[1], allow[2])) {
+      verdict.malformed = "mppe_bits: no key length this session allows";
+    }
   }
   if (!verdict.malformed.empty()) {
     env_.host.log(PPTPKIT_LOG_WARNING, component, "session %u: malformed AUTH_VERDICT, taken as a reject: %s", id_,

@@ -357,6 +357,20 @@ void engine_impl::radius_auth_result(session& s, radius::result& r) {
     entries.emplace_back("mppe_send_key", hex(*a.mppe_send_key));
     entries.emplace_back("mppe_recv_key", hex(*a.mppe_recv_key));
   }
+  // RFC 2548 §2.4.4-2.4.5: Policy 2 is Encryption-Required; Types 1 is 40-bit, 2 128-bit (and 8
+  // 56-bit, which Windows servers send). They narrow what --mppe allows.
+  if (a.mppe_policy && *a.mppe_policy == 2) {
+    entries.emplace_back("mppe", "required");
+  }
+  if (a.mppe_types && (*a.mppe_types & 0xbu) != 0) {
+    std::string bits;
+    for (const auto& [mask, text] : {std::pair{2u, "128"}, std::pair{8u, "56"}, std::pair{1u, "40"}}) {
+      if ((*a.mppe_types & mask) != 0) {
+        bits += (bits.empty() ? "" : ",") + std::string(text);
+      }
+    }
+    entries.emplace_back("mppe_bits", bits);
+  }
   if (a.dns1) {
     entries.emplace_back("dns1", format_ipv4(*a.dns1));
   }

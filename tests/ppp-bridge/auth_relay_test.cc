@@ -292,6 +292,33 @@ TEST_F(auth_relay, mschapv2_accept_with_radius_keys_brings_up_mppe_and_traffic_p
   EXPECT_EQ(l.b.stat("mppe_rx_delivered"), 50u);
 }
 
+// RADIUS's MS-MPPE-Encryption-Policy/-Types narrow the session's policy: with "required" a session
+// that allowed a tunnel without MPPE ends instead when the peer refuses it.
+TEST_F(auth_relay, an_accept_may_require_mppe_where_the_session_did_not) {
+  host = [&](const recorded_event&, const bytes& data) {
+    auto entries = radius_accept(data, "s3cret");
+    entries.push_back({"mppe", "required"});
+    entries.push_back({"mppe_bits", "128,56"});
+    EXPECT_EQ(verdict(PPTPKIT_PPP_VERDICT_ACCEPT, entries), PPTPKIT_OK);
+  };
+  open("mschapv2", {{"mppe", "optional"}, {"mppe_bits", "128,40"}}, {{"mppe", "refused"}});
+  ASSERT_TRUE(l.run([&] { return l.a.find(PPTPKIT_PPP_EVENT_LINK_DOWN) != nullptr; }));
+  EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_LINK_DOWN)->values[0], PPTPKIT_PPP_REASON_ENCRYPTION);
+  EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_IPV4_UP), nullptr);
+}
+
+TEST_F(auth_relay, an_accept_that_leaves_no_key_length_is_a_reject) {
+  host = [&](const recorded_event&, const bytes& data) {
+    auto entries = radius_accept(data, "s3cret");
+    entries.push_back({"mppe_bits", "40"});  // the session allows 128 only
+    EXPECT_EQ(verdict(PPTPKIT_PPP_VERDICT_ACCEPT, entries), PPTPKIT_OK);
+  };
+  open("mschapv2", {{"mppe", "required"}, {"mppe_bits", "128"}}, {{"mppe", "required"}});
+  ASSERT_TRUE(l.run([&] { return client_down(); }));
+  EXPECT_EQ(l.a.find(PPTPKIT_PPP_EVENT_IPV4_UP), nullptr);
+  EXPECT_EQ(l.a.stat("auth_verdict_malformed"), 1u);
+}
+
 TEST_F(auth_relay, mschapv2_accept_with_a_wrong_authenticator_response_is_refused_by_the_client) {
   host = [&](const recorded_event&, const bytes& data) {
     const mschapv2_view v = parse_mschapv2(data);

@@ -137,6 +137,9 @@ extern "C" {
  *                    (REASON_AUTH_FAILED, counted in auth_verdict_no_keys).
  *   "remote_ip"      as CMD_AUTH_SECRET's.
  *   "dns1", "dns2"   accept: this user's DNS servers (RFC 1877), in place of the session's.
+ *   "mppe", "mppe_bits"  accept: this user's encryption (RADIUS MS-MPPE-Encryption-Policy/-Types):
+ *                    "required" or "optional", and the key lengths allowed ("128,56,40"). They narrow
+ *                    the session's policy and never widen it; none of its lengths left is a reject.
  *   "eap"            hex: the EAP packet to send: the Request for CONTINUE, the Success/Failure for
  *                    ACCEPT/REJECT (built by the plugin when absent).
  * Returns PPTPKIT_ERR_STATE (ignored, logged, counted in auth_verdict_unexpected) when no verification is

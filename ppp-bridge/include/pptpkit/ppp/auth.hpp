@@ -85,11 +85,13 @@ struct auth_server_policy {
 struct host_verdict {
   enum class decision : std::uint8_t { reject, accept, next };  // next: EAP CONTINUE
   decision what = decision::reject;
-  std::uint32_t code = 0;               // reject: the MS-CHAP error (0: 691)
-  std::optional<std::string> message;   // Ack/Nak/Success/Failure text; MS-CHAPv2 accept: "S=..."
-  std::optional<mppe_start_keys> keys;  // this server's MPPE start keys (MS-MPPE-Send-Key/Recv-Key)
-  std::vector<std::uint8_t> eap;        // a whole EAP packet to send (empty: none given)
-  std::string malformed;                // not empty: what was wrong with an entry; the verdict is a reject
+  std::uint32_t code = 0;                // reject: the MS-CHAP error (0: 691)
+  std::optional<std::string> message;    // Ack/Nak/Success/Failure text; MS-CHAPv2 accept: "S=..."
+  std::optional<mppe_start_keys> keys;   // this server's MPPE start keys (MS-MPPE-Send-Key/Recv-Key)
+  std::vector<std::uint8_t> eap;         // a whole EAP packet to send (empty: none given)
+  bool mppe_required = false;            // accept: "mppe" = "required"
+  std::optional<std::string> mppe_bits;  // accept: the strengths this user may use, e.g. "128"
+  std::string malformed;                 // not empty: what was wrong with an entry; the verdict is a reject
 };
 
 // Parses MS-CHAPv2's failure message "E=eeee R=r C=cccc... V=vvvv M=<msg>" (RFC 2759 §6).

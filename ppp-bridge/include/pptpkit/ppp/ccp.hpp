@@ -54,6 +54,11 @@ class ccp_layer final : private fsm_handler {
   // CHAP-MD5, EAP-MD5, or no authentication).
   // When MPPE is refused by policy CCP is not run at all (the session Protocol-Rejects it, pppd's noccp).
   void start(const mppe_start_keys* keys, std::uint64_t now) noexcept;
+  // Before start: the authentication server's word on this user (RADIUS MS-MPPE-Encryption-Policy and
+  // -Types, RFC 2548 §2.4.4-2.4.5) narrows the policy — encryption required, only these strengths —
+  // and never widens it: what the session refused stays refused. False (nothing changed) when the
+  // strengths left would be none.
+  bool narrow(bool required, bool allow_40, bool allow_56, bool allow_128) noexcept;
   // LCP left Opened or the session ends: CCP goes down with it; MPPE stops.
   void stop(std::uint64_t now) noexcept;
   // Whether the session runs CCP at all (policy not "refused").
