@@ -14,7 +14,8 @@
 # Functions: radius_user, radius_pool, radius_start, radius_stop, radius_request (+ radius_reply_code),
 # radius_sql, radius_acct_rows, radius_open_sessions, radius_leases, radius_disconnect, radius_coa.
 # The server's files, in the directory given to radius_start: radiusd.conf, users, radius.log (with -xx:
-# every request and what each module did), detail, radius.sqlite (radacct, radippool, ...).
+# every request and what each module did; RADIUS_DEBUG=0 leaves that out, for benchmarks), detail,
+# radius.sqlite (radacct, radippool, ...).
 #
 # Nothing of /etc/freeradius is used at run time: the package's SQL schemas and queries are copied from
 # it at start. What the configuration does:
@@ -50,6 +51,9 @@ RADIUS_POOL_NAME=${RADIUS_POOL_NAME:-main}
 RADIUS_POOL_KEY=${RADIUS_POOL_KEY:-'%{NAS-Port}'}
 RADIUS_LEASE_SECONDS=${RADIUS_LEASE_SECONDS:-3600}
 RADIUS_EAP_EXTRA=${RADIUS_EAP_EXTRA:-}
+# 1: freeradius -xx, every request traced in radius.log (what a failing scenario needs); 0: only the
+# log {} lines, so that tracing does not bound a benchmark's figures.
+RADIUS_DEBUG=${RADIUS_DEBUG:-1}
 # The Debian package's configuration, read once for the SQL schemas and queries.
 RADIUS_PACKAGE_RADDB=${RADIUS_PACKAGE_RADDB:-/etc/freeradius/3.0}
 RADIUS_USERS=()
@@ -492,10 +496,12 @@ radius_start() {
   }
   [ -z "${E2E_LOGS+x}" ] || E2E_LOGS+=("$dir/radius.log")
   # -f: foreground, so that the pid is the server's; -xx: each request and what every module did.
+  local trace=(-xx)
+  [ "$RADIUS_DEBUG" != 0 ] || trace=()
   if [ -n "$RADIUS_NETNS" ]; then
-    netns_spawn "$dir/radius.out" "$RADIUS_NETNS" freeradius -f -xx -d "$dir" -l "$dir/radius.log"
+    netns_spawn "$dir/radius.out" "$RADIUS_NETNS" freeradius -f "${trace[@]}" -d "$dir" -l "$dir/radius.log"
   else
-    freeradius -f -xx -d "$dir" -l "$dir/radius.log" >"$dir/radius.out" 2>&1 &
+    freeradius -f "${trace[@]}" -d "$dir" -l "$dir/radius.log" >"$dir/radius.out" 2>&1 &
     NETNS_LAST_PID=$!
     NETNS_PIDS+=("$NETNS_LAST_PID")
   fi
