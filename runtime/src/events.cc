@@ -191,7 +191,8 @@ void engine_impl::on_ppp_event(const pptpkit_event& ev) {
       on_login(s, raw);
       break;
     case PPTPKIT_PPP_EVENT_AUTH_SUCCESS:
-      s.auth = auth_name(ev.values[0]);
+      // A relayed EAP method is whatever the RADIUS server ran; the plugin runs only EAP-MD5 itself.
+      s.auth = s.host_verifies && ev.values[0] == PPTPKIT_PPP_AUTH_EAP ? "EAP" : auth_name(ev.values[0]);
       if (ev.values[1] == 1 && !raw.empty()) {
         s.user = raw;
       }

@@ -80,6 +80,8 @@ e2e_step "EAP relayed to FreeRADIUS (EAP-Message, State): EAP-MD5 runs there, no
 session erin erin --auth eap --mppe refused
 log_has "$E2E_WORK/server.log" 'RADIUS accepted user erin' || e2e_fail "erin was not accepted by RADIUS"
 grep -q 'EAP-MD5\|eap_md5' "$RADIUS_DIR/radius.log" || e2e_fail "FreeRADIUS did not run EAP-MD5 for erin"
+[ "$(sed -n 's/.*session up: user=erin auth=\([^ ]*\).*/\1/p' "$E2E_WORK/server.log")" = EAP ] ||
+  e2e_fail "server: erin's session does not say auth=EAP (the method was FreeRADIUS's)"
 
 e2e_step "a wrong password is rejected by RADIUS"
 start_client dave "$CLI" dave --auth mschapv2
