@@ -37,6 +37,7 @@
 #include "pptpkit/ppp.h"
 #include "pptpkit/radius/accept.hpp"
 #include "pptpkit/radius/client.hpp"
+#include "pptpkit/radius/dae.hpp"
 #include "pptpkit/runtime/admission.hpp"
 #include "pptpkit/runtime/engine.hpp"
 #include "pptpkit/runtime/interface_names.hpp"
@@ -383,6 +384,7 @@ class engine_impl final : public engine {
   std::uint32_t boot_id_ = 0;
   std::uint32_t acct_counter_ = 0;
   std::map<std::string, address_pool> named_pools_;
+  std::vector<radius::dae_client> dae_clients_;   // --radius-dae-client with its secret, once at start
   std::map<std::string, user_override> filters_;  // --filter, by Filter-Id
 
   handle listener_ = invalid_handle;

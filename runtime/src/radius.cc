@@ -138,6 +138,11 @@ bool engine_impl::radius_start(std::string& error) {
     }
   }
   if (options_.dae_listen) {
+    for (std::uint32_t address : options_.dae_clients) {
+      if (const std::string* secret = radius_secrets_.find(address)) {
+        dae_clients_.push_back({address, *secret});
+      }
+    }
     dae_h_ = platform_.udp_open(*options_.dae_listen, error);
     if (dae_h_ == invalid_handle) {
       error = "--radius-dae: " + error;
@@ -579,13 +584,6 @@ void engine_impl::radius_timer(timer_kind kind, session& s) {
 // limited rate.
 void engine_impl::dae_read() {
   std::array<std::uint8_t, datagram_max> buffer;
-  std::vector<radius::dae_client> clients;
-  clients.reserve(options_.dae_clients.size());
-  for (std::uint32_t address : options_.dae_clients) {
-    if (const std::string* secret = radius_secrets_.find(address)) {
-      clients.push_back({address, *secret});
-    }
-  }
   for (std::uint32_t n = 0; n < datagrams_per_ready; ++n) {
     endpoint from;
     const io_result r = platform_.udp_receive(dae_h_, buffer, from);
@@ -596,7 +594,7 @@ void engine_impl::dae_read() {
       ++counters_.radius_socket_errors;
       continue;
     }
-    auto parsed = radius::parse_dae_request({buffer.data(), r.bytes}, from.address, clients);
+    auto parsed = radius::parse_dae_request({buffer.data(), r.bytes}, from.address, dae_clients_);
     if (const auto* e = std::get_if<radius::dae_error>(&parsed)) {
       ++counters_.dae_dropped;
       log_about(
@@ -605,7 +603,7 @@ void engine_impl::dae_read() {
       continue;
     }
     const radius::dae_request& q = std::get<radius::dae_request>(parsed);
-    const std::string& secret = *radius_secrets_.find(from.address);
+    const std::string& secret = dae_clients_[q.client].secret;
     const bool disconnect = q.what == radius::code::disconnect_request;
     const auto nak = [&](std::uint32_t cause, const std::string& why) {
       ++counters_.dae_naks;
