@@ -72,19 +72,21 @@ void bsd_platform::log(std::uint32_t level, std::string_view component, std::str
 
 // ---------------------------------------------------------------- stream sockets
 
-runtime::handle bsd_platform::tcp_listen(runtime::endpoint local, std::string& error) {
+runtime::handle bsd_platform::open_bound(std::int32_t type, runtime::endpoint local, std::int32_t backlog,
+                                         const std::string& where, std::string& error) {
   const os_constants& c = sys_->constants();
-  const std::string where = "listen " + endpoint_text(local);
-  const sys_result s = sys_->socket(c.af_inet, c.sock_stream, 0);
+  const sys_result s = sys_->socket(c.af_inet, type, 0);
   if (!s.ok()) {
     error = text(where, s);
     return runtime::invalid_handle;
   }
   const auto fd = static_cast<fd_t>(s.value);
-  sys_->setsockopt_int(fd, c.sol_socket, c.so_reuseaddr, 1);
+  if (backlog > 0) {
+    sys_->setsockopt_int(fd, c.sol_socket, c.so_reuseaddr, 1);
+  }
   sys_result r = sys_->bind_inet(fd, {local.address, local.port});
-  if (r.ok()) {
-    r = sys_->listen(fd, listen_backlog);
+  if (r.ok() && backlog > 0) {
+    r = sys_->listen(fd, backlog);
   }
   if (r.ok()) {
     r = set_nonblocking(*sys_, fd);
@@ -95,6 +97,10 @@ runtime::handle bsd_platform::tcp_listen(runtime::endpoint local, std::string& e
     return runtime::invalid_handle;
   }
   return fd;
+}
+
+runtime::handle bsd_platform::tcp_listen(runtime::endpoint local, std::string& error) {
+  return open_bound(sys_->constants().sock_stream, local, listen_backlog, "listen " + endpoint_text(local), error);
 }
 
 runtime::accept_result bsd_platform::tcp_accept(runtime::handle listener) {
@@ -337,24 +343,7 @@ runtime::io_result bsd_platform::stream_write(runtime::handle h, std::span<const
 // ---------------------------------------------------------------- datagram sockets
 
 runtime::handle bsd_platform::udp_open(runtime::endpoint local, std::string& error) {
-  const os_constants& c = sys_->constants();
-  const std::string where = "udp " + endpoint_text(local);
-  const sys_result s = sys_->socket(c.af_inet, c.sock_dgram, 0);
-  if (!s.ok()) {
-    error = text(where, s);
-    return runtime::invalid_handle;
-  }
-  const auto fd = static_cast<fd_t>(s.value);
-  sys_result r = sys_->bind_inet(fd, {local.address, local.port});
-  if (r.ok()) {
-    r = set_nonblocking(*sys_, fd);
-  }
-  if (!r.ok()) {
-    error = text(where, r);
-    sys_->close(fd);
-    return runtime::invalid_handle;
-  }
-  return fd;
+  return open_bound(sys_->constants().sock_dgram, local, 0, "udp " + endpoint_text(local), error);
 }
 
 runtime::io_result bsd_platform::udp_receive(runtime::handle h, std::span<std::uint8_t> out, runtime::endpoint& from) {

@@ -80,6 +80,10 @@ class bsd_platform final : public runtime::platform {
  private:
   bsd_platform(std::unique_ptr<bsd_sys> sys, const platform_options& options);
   std::string text(const std::string& what, const sys_result& r);
+  // A non-blocking AF_INET socket of `type` bound to `local`; with `backlog` > 0 it has SO_REUSEADDR and
+  // listens. invalid_handle + error ("WHERE: reason") on failure, nothing left open.
+  runtime::handle open_bound(std::int32_t type, runtime::endpoint local, std::int32_t backlog, const std::string& where,
+                             std::string& error);
   runtime::accept_result accept_next(runtime::handle listener, bool tcp);
   runtime::accept_result shed_pending(runtime::handle listener, const sys_result& failed);
   void open_reserve();
