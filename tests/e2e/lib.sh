@@ -57,11 +57,17 @@ e2e_pass() {
   exit 0
 }
 
+# password_file USER PASSWORD: writes USER's password file (0600), which start_client gives the client.
+password_file() {
+  printf '%s\n' "$2" >"$E2E_WORK/$1.password"
+  chmod 600 "$E2E_WORK/$1.password"
+}
+
 # secret USER PASSWORD [ADDRESS]: adds a chap-secrets line, and writes USER's password file.
 secret() {
   printf '%s * %s %s\n' "$1" "$2" "${3:-*}" >>"$E2E_WORK/chap-secrets"
-  printf '%s\n' "$2" >"$E2E_WORK/$1.password"
-  chmod 600 "$E2E_WORK/chap-secrets" "$E2E_WORK/$1.password"
+  chmod 600 "$E2E_WORK/chap-secrets"
+  password_file "$1" "$2"
 }
 
 # two_namespaces: server and client namespaces joined by a veth (server 10.210.0.1, client .2).

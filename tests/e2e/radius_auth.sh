@@ -13,15 +13,11 @@ command -v freeradius >/dev/null || { echo "freeradius is not installed (scripts
 two_namespaces
 : >"$E2E_WORK/chap-secrets"
 chmod 600 "$E2E_WORK/chap-secrets"
-password() {
-  printf '%s\n' "$2" >"$E2E_WORK/$1.password"
-  chmod 600 "$E2E_WORK/$1.password"
-}
-password alice alice-password
-password bob bob-password
-password carol carol-password
-password dave not-daves-password
-password erin erin-password
+password_file alice alice-password
+password_file bob bob-password
+password_file carol carol-password
+password_file dave not-daves-password
+password_file erin erin-password
 
 radius_user alice alice-password Class=gold
 radius_user bob bob-password

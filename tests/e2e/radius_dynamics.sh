@@ -13,8 +13,7 @@ two_namespaces
 : >"$E2E_WORK/chap-secrets"
 chmod 600 "$E2E_WORK/chap-secrets"
 for user in alice bob carol; do
-  printf '%s-password\n' "$user" >"$E2E_WORK/$user.password"
-  chmod 600 "$E2E_WORK/$user.password"
+  password_file "$user" "$user-password"
   radius_user "$user" "$user-password"
 done
 radius_pool main 10.98.0.160 10

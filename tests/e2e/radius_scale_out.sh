@@ -34,8 +34,7 @@ e2e_step "FreeRADIUS: users u1..u$N_CLIENTS, pool $POOL_FIRST +$POOL_SIZE, Simul
 : >"$E2E_WORK/chap-secrets"
 chmod 600 "$E2E_WORK/chap-secrets"
 for j in $(seq 1 "$N_CLIENTS"); do
-  printf 'u%s-password\n' "$j" >"$E2E_WORK/u$j.password"
-  chmod 600 "$E2E_WORK/u$j.password"
+  password_file "u$j" "u$j-password"
   radius_user "u$j" "u$j-password"
 done
 radius_pool main "$POOL_FIRST" "$POOL_SIZE"
